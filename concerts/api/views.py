@@ -1,0 +1,68 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from concerts import selectors
+from concerts.api.serializers import (
+    ConcertDetailOutput,
+    ConcertOutput,
+    ScheduleListQuery,
+    ScheduleOutput,
+    SeatListQuery,
+    SeatOutput,
+)
+from config.api.pagination import WholeCollection
+
+
+class _PublicList(GenericAPIView):
+    """Catalog reads are public: no token needed."""
+
+    permission_classes = [AllowAny]
+
+    def paginated(self, queryset, serializer_class) -> Response:  # type: ignore[no-untyped-def]
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class ConcertListView(_PublicList):
+    serializer_class = ConcertOutput
+
+    def get(self, request: Request) -> Response:
+        return self.paginated(selectors.concert_list(), ConcertOutput)
+
+
+class ConcertDetailView(GenericAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = ConcertDetailOutput
+
+    def get(self, request: Request, concert_id: int) -> Response:
+        return Response(ConcertDetailOutput(selectors.concert_get(concert_id=concert_id)).data)
+
+
+class ScheduleListView(_PublicList):
+    serializer_class = ScheduleOutput
+
+    @extend_schema(parameters=[ScheduleListQuery])
+    def get(self, request: Request, concert_id: int) -> Response:
+        query = ScheduleListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        concert = selectors.concert_get(concert_id=concert_id)
+        schedules = selectors.schedule_list_bookable(
+            concert=concert, on_date=query.validated_data.get("date")
+        )
+        return self.paginated(schedules, ScheduleOutput)
+
+
+class SeatListView(_PublicList):
+    serializer_class = SeatOutput
+    pagination_class = WholeCollection
+
+    @extend_schema(parameters=[SeatListQuery])
+    def get(self, request: Request, schedule_id: int) -> Response:
+        query = SeatListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        schedule = selectors.schedule_get(schedule_id=schedule_id)
+        seats = selectors.seat_list(schedule=schedule, status=query.validated_data.get("status"))
+        return self.paginated(seats, SeatOutput)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConcertsConfig(AppConfig):
+    name = "concerts"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,100 @@
+"""Catalog reads. Seat status is computed at read time: a hold past `held_until` reads AVAILABLE."""
+
+from datetime import date, datetime
+
+from django.db.models import Case, CharField, Count, Min, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from concerts.errors import ConcertNotFound, ScheduleNotFound
+from concerts.models import Concert, Schedule, Seat, SeatStatus
+
+
+def seat_available_q(*, now: datetime, prefix: str = "") -> Q:
+    """Seats a hold may take now: AVAILABLE, or HELD with a lapsed deadline."""
+    return Q(**{f"{prefix}status": SeatStatus.AVAILABLE}) | Q(
+        **{f"{prefix}status": SeatStatus.HELD, f"{prefix}held_until__lte": now}
+    )
+
+
+def seat_public_status(*, now: datetime) -> Case:
+    """The status fans see: AVAILABLE, HELD or SOLD (a blocked seat is simply not for sale)."""
+    return Case(
+        When(seat_available_q(now=now), then=Value(SeatStatus.AVAILABLE.value)),
+        When(status=SeatStatus.HELD, then=Value(SeatStatus.HELD.value)),
+        default=Value(SeatStatus.SOLD.value),
+        output_field=CharField(),
+    )
+
+
+def concert_list() -> QuerySet[Concert]:
+    now = timezone.now()
+    return Concert.objects.annotate(
+        next_schedule_at=Min("schedules__starts_at", filter=Q(schedules__starts_at__gt=now))
+    ).order_by("name", "id")
+
+
+def concert_get(*, concert_id: int) -> Concert:
+    concert = concert_list().filter(pk=concert_id).first()
+    if concert is None:
+        raise ConcertNotFound()
+    return concert
+
+
+def concert_exists(*, concert_id: int) -> bool:
+    return Concert.objects.filter(pk=concert_id).exists()
+
+
+def schedule_list_bookable(*, concert: Concert, on_date: date | None = None) -> QuerySet[Schedule]:
+    """Schedules a fan can book now: in the future, sales open, at least one seat available."""
+    now = timezone.now()
+    qs = (
+        Schedule.objects.filter(concert=concert, starts_at__gt=now, sales_open_at__lte=now)
+        .filter(Q(sales_close_at__isnull=True) | Q(sales_close_at__gt=now))
+        .annotate(
+            total_seats=Count("seats"),
+            available_seats=Count("seats", filter=seat_available_q(now=now, prefix="seats__")),
+        )
+        .filter(available_seats__gt=0)
+        .order_by("starts_at", "id")
+    )
+    if on_date is not None:
+        qs = qs.filter(starts_at__date=on_date)
+    return qs
+
+
+def schedule_get(*, schedule_id: int) -> Schedule:
+    schedule = Schedule.objects.select_related("concert").filter(pk=schedule_id).first()
+    if schedule is None:
+        raise ScheduleNotFound()
+    return schedule
+
+
+def schedule_is_on_sale(*, schedule: Schedule, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    closes_at = schedule.sales_close_at or schedule.starts_at
+    return schedule.sales_open_at <= now < closes_at
+
+
+def seat_list(*, schedule: Schedule, status: str | None = None) -> QuerySet[Seat]:
+    qs = (
+        Seat.objects.filter(schedule=schedule)
+        .annotate(public_status=seat_public_status(now=timezone.now()))
+        .only("id", "number", "grade", "price", "status", "held_until")
+        .order_by("number")
+    )
+    if status:
+        qs = qs.filter(public_status=status)
+    return qs
+
+
+def seat_counts_by_status(*, schedule: Schedule) -> dict[str, int]:
+    """Counts by public status, for admin summaries."""
+    rows = (
+        Seat.objects.filter(schedule=schedule)
+        .annotate(public_status=seat_public_status(now=timezone.now()))
+        .values("public_status")
+        .annotate(n=Count("id"))
+    )
+    counts = {s: 0 for s in (SeatStatus.AVAILABLE, SeatStatus.HELD, SeatStatus.SOLD)}
+    counts.update({row["public_status"]: row["n"] for row in rows})
+    return {str(k): v for k, v in counts.items()}

@@ -1,0 +1,61 @@
+"""Catalog writes: concerts, schedules, seat generation. Seat status changes for holds and sales live here
+too, as guarded single statements the reservations app calls."""
+
+from datetime import datetime
+
+from django.db import transaction
+from rest_framework.exceptions import ValidationError
+
+from concerts.models import Concert, Schedule, Seat
+
+MAX_SEATS_PER_GENERATION = 10_000
+
+
+def concert_create(*, name: str, price: int, venue: str = "", description: str = "") -> Concert:
+    concert = Concert(name=name, price=price, venue=venue, description=description)
+    concert.full_clean()
+    concert.save()
+    return concert
+
+
+def schedule_create(
+    *, concert: Concert, starts_at: datetime, sales_open_at: datetime, sales_close_at: datetime | None = None
+) -> Schedule:
+    schedule = Schedule(
+        concert=concert, starts_at=starts_at, sales_open_at=sales_open_at, sales_close_at=sales_close_at
+    )
+    schedule.full_clean()
+    schedule.save()
+    return schedule
+
+
+def seats_generate(
+    *,
+    schedule: Schedule,
+    count: int,
+    grade: str = "R",
+    price: int | None = None,
+    start_number: int | None = None,
+) -> list[Seat]:
+    """Add `count` seats numbered after the schedule's last seat (or from `start_number`)."""
+    if not 1 <= count <= MAX_SEATS_PER_GENERATION:
+        raise ValidationError({"count": [f"Must be between 1 and {MAX_SEATS_PER_GENERATION}."]})
+    if price is not None and price < 0:
+        raise ValidationError({"price": ["Must not be negative."]})
+    with transaction.atomic():
+        if start_number is None:
+            last = (
+                Seat.objects.filter(schedule=schedule)
+                .order_by("-number")
+                .values_list("number", flat=True)
+                .first()
+            )
+            start_number = (last or 0) + 1
+        elif start_number < 1:
+            raise ValidationError({"start_number": ["Must be at least 1."]})
+        numbers = range(start_number, start_number + count)
+        if Seat.objects.filter(schedule=schedule, number__in=numbers).exists():
+            raise ValidationError({"start_number": ["Some of these seat numbers already exist."]})
+        seat_price = schedule.concert.price if price is None else price
+        seats = [Seat(schedule=schedule, number=n, grade=grade, price=seat_price) for n in numbers]
+        return Seat.objects.bulk_create(seats, batch_size=1000)

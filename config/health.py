@@ -1,0 +1,49 @@
+"""Liveness and readiness probes: plain Django views, no auth, no DRF."""
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+
+logger = logging.getLogger(__name__)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:
+        logger.warning("readiness: database unreachable", exc_info=True)
+        return False
+
+
+def _check_redis() -> bool | None:
+    if not settings.REDIS_URL:
+        return None
+    from config.redis import get_redis
+
+    try:
+        return bool(get_redis().ping())
+    except Exception:
+        logger.warning("readiness: redis unreachable", exc_info=True)
+        return False
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _check_database()}
+    redis_ok = _check_redis()
+    if redis_ok is not None:
+        checks["redis"] = redis_ok
+    ready = all(checks.values())
+    response = JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )
+    if not ready:
+        response["Retry-After"] = "5"
+    return response

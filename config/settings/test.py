@@ -1,0 +1,10 @@
+"""The test suite. DATABASE_URL/REDIS_URL come from `make test` (real PostgreSQL and Redis);
+without them the embedded smoke tests run on SQLite."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; never in production
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = "memory://"

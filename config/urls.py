@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import exceptions, health
+
+api_v1 = [
+    path("", include("users.api.urls")),
+    path("", include("concerts.api.urls")),
+    path("", include("queue_app.api.urls")),
+    path("", include("reservations.api.urls")),
+    path("", include("points.api.urls")),
+    path("", include("payments.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/v1/", include(api_v1)),
+    # Anything else under /api/ is a problem document, never Django's HTML page.
+    re_path(r"^api/", exceptions.api_not_found),
+]
+
+handler404 = "config.exceptions.api_not_found"
+handler500 = "config.exceptions.api_server_error"
