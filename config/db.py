@@ -1,0 +1,64 @@
+"""Transactions that survive contention: deadlocks, serialization failures and SQLite's busy lock are
+retried a bounded number of times with jitter; a lock wait past `lock_timeout` or a lost connection
+becomes 503 `service_unavailable`, never a 500."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from django.db import DatabaseError, OperationalError, connection, transaction
+
+from config.exceptions import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+RETRYABLE_PGCODES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+UNAVAILABLE_PGCODES = {"55P03", "57014"}  # lock_not_available (lock_timeout), query_canceled
+MAX_ATTEMPTS = 5
+
+
+def _pgcode(exc: BaseException) -> str | None:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if _pgcode(exc) in RETRYABLE_PGCODES:
+        return True
+    return connection.vendor == "sqlite" and "locked" in str(exc).lower()
+
+
+def atomic_with_retry(func: Callable[P, R]) -> Callable[P, R]:
+    """Run `func` in a transaction, retried on deadlock/serialization failure. Nested inside another
+    atomic block it simply joins it: only the outermost transaction can be retried."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    return func(*args, **kwargs)
+            except DatabaseError as exc:
+                if is_retryable(exc) and attempt < MAX_ATTEMPTS:
+                    logger.info("retry %s after %s (%d)", func.__name__, type(exc).__name__, attempt)
+                    time.sleep(random.uniform(0.005, 0.03) * attempt)
+                    continue
+                if is_retryable(exc) or _pgcode(exc) in UNAVAILABLE_PGCODES:
+                    raise ServiceUnavailable("The system is busy; try again.") from exc
+                if isinstance(exc, OperationalError):
+                    raise ServiceUnavailable() from exc
+                raise
+        raise AssertionError("unreachable")
+
+    return wrapper
