@@ -59,3 +59,20 @@ def seats_generate(
         seat_price = schedule.concert.price if price is None else price
         seats = [Seat(schedule=schedule, number=n, grade=grade, price=seat_price) for n in numbers]
         return Seat.objects.bulk_create(seats, batch_size=1000)
+
+
+def concert_set_queue_admission(
+    *, concert: Concert, paused: bool | None = None, max_active: int | None = None
+) -> Concert:
+    """Operators pause/resume admission or change the cap on active queue users (None leaves a value)."""
+    updates: dict[str, object] = {}
+    if paused is not None:
+        updates["queue_paused"] = paused
+    if max_active is not None:
+        if max_active < 0:
+            raise ValidationError({"max_active": ["Must not be negative."]})
+        updates["queue_max_active"] = max_active or None  # 0 clears the cap
+    if updates:
+        Concert.objects.filter(pk=concert.pk).update(**updates)
+        concert.refresh_from_db(fields=list(updates))
+    return concert

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "reservations",
     "points",
     "payments",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
