@@ -1,0 +1,113 @@
+"""Wallets and ledger are read-only here: money moves only through points.services, so an operator's
+correction is a `points_adjust` call (an ADJUSTMENT ledger row with reason and actor), never an edit."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from rest_framework.exceptions import ValidationError
+
+from config.exceptions import DomainError
+from points.models import LedgerEntry, Wallet
+from points.services import points_adjust
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class LedgerEntryInline(_ReadOnly, admin.TabularInline):
+    model = LedgerEntry
+    fields = ("created_at", "kind", "amount", "balance_after", "reference", "reason", "actor")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    extra = 0
+    show_change_link = True
+
+
+class WalletAdjustForm(forms.Form):
+    amount = forms.IntegerField(help_text="Signed: positive adds points, negative removes them.")
+    reason = forms.CharField(max_length=255)
+
+    def clean_amount(self) -> int:
+        amount: int = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("An adjustment cannot be zero.")
+        return amount
+
+
+@admin.register(Wallet)
+class WalletAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("user", "balance", "updated_at")
+    search_fields = ("user__email",)
+    readonly_fields = ("user", "balance", "updated_at")
+    list_select_related = ("user",)
+    inlines = [LedgerEntryInline]
+    change_form_template = "admin/points/wallet/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        adjust = path(
+            "<path:object_id>/adjust/",
+            self.admin_site.admin_view(self.adjust_view),
+            name="points_wallet_adjust",
+        )
+        return [adjust, *super().get_urls()]
+
+    def adjust_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not request.user.has_perm("points.change_wallet"):
+            raise PermissionDenied
+        wallet = get_object_or_404(Wallet.objects.select_related("user"), pk=object_id)
+        form = WalletAdjustForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                balance = points_adjust(
+                    user_id=wallet.pk,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    actor_id=request.user.pk,
+                )
+            except (DomainError, ValidationError) as exc:
+                form.add_error(None, str(getattr(exc, "detail", exc)))
+            else:
+                self.message_user(request, f"Balance adjusted; it is now {balance}.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:points_wallet_change", args=[wallet.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": wallet,
+            "form": form,
+            "title": f"Adjust the balance of {wallet.user}",
+        }
+        return TemplateResponse(request, "admin/points/wallet/adjust.html", context)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("created_at", "wallet", "kind", "amount", "balance_after", "reference", "actor")
+    list_filter = ("kind",)
+    search_fields = ("wallet__user__email", "reference")
+    readonly_fields = (
+        "wallet",
+        "kind",
+        "amount",
+        "balance_after",
+        "reference",
+        "reason",
+        "actor",
+        "created_at",
+    )
+    list_select_related = ("wallet__user", "actor")
+    ordering = ("-created_at", "-id")
+    date_hierarchy = "created_at"
