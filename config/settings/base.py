@@ -144,6 +144,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reservations.tasks.reservations_expire_overdue",
         "schedule": float(RESERVATION_EXPIRY_SWEEP_SECONDS),
     },
+    "idempotency-purge": {
+        "task": "idempotency.tasks.idempotency_purge_expired",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------------------------
