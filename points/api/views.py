@@ -1,0 +1,46 @@
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.throttling import throttle
+from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
+from points import selectors, services
+from points.api.serializers import BalanceOutput, LedgerEntryOutput, PointsChargeInput
+
+
+class PointsBalanceView(APIView):
+    @extend_schema(responses={200: BalanceOutput}, operation_id="points_balance")
+    def get(self, request: Request) -> Response:
+        return Response(BalanceOutput({"balance": selectors.wallet_balance(user_id=request.user.pk)}).data)
+
+
+class PointsChargeView(APIView):
+    throttle_classes = [throttle("booking")]
+
+    @extend_schema(
+        request=PointsChargeInput,
+        responses={200: BalanceOutput},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        operation_id="points_charge",
+    )
+    def post(self, request: Request) -> Response:
+        def handler() -> tuple[int, dict[str, Any]]:
+            data = PointsChargeInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            balance = services.points_charge(user_id=request.user.pk, amount=data.validated_data["amount"])
+            return 200, BalanceOutput({"balance": balance}).data
+
+        return run_idempotent(request, handler)
+
+
+class PointsHistoryView(GenericAPIView):
+    serializer_class = LedgerEntryOutput
+
+    @extend_schema(operation_id="points_history")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.ledger_list(user_id=request.user.pk))
+        return self.get_paginated_response(LedgerEntryOutput(page, many=True).data)
