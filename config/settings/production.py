@@ -2,8 +2,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logging import build_logging_config
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import LOG_LEVEL, MIDDLEWARE, env
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure"):
@@ -21,3 +23,18 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = build_logging_config(LOG_FORMAT, LOG_LEVEL)
+
+# WhiteNoise serves the collected static files (admin, Swagger UI) under gunicorn, right after
+# SecurityMiddleware; `collectstatic` runs at image build time (Dockerfile).
+MIDDLEWARE = [*MIDDLEWARE]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

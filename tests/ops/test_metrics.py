@@ -1,0 +1,154 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+
+from config import metrics
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def queue_provider():  # type: ignore[no-untyped-def]
+    """Registers a provider for one test, then puts back whatever the queue app had registered."""
+    previous = metrics._queue_stats_provider
+    yield metrics.register_queue_stats_provider
+    metrics.register_queue_stats_provider(previous)
+
+
+def latency_count(method: str, route: str, status: str) -> float:
+    labels = {"method": method, "route": route, "status": status}
+    return REGISTRY.get_sample_value("http_request_duration_seconds_count", labels) or 0.0
+
+
+def test_metrics_exposes_the_request_latency_histogram(client):  # type: ignore[no-untyped-def]
+    before = latency_count("GET", "healthz", "2xx")
+    client.get("/healthz")
+    assert latency_count("GET", "healthz", "2xx") == before + 1
+
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert "# TYPE http_request_duration_seconds histogram" in text
+    assert (
+        'http_request_duration_seconds_bucket{le="0.005",method="GET",route="healthz",status="2xx"}' in text
+    )
+    for name in (
+        "ticketing_holds_created_total",
+        "ticketing_payments_completed_total",
+        "ticketing_payments_failed_total",
+        "ticketing_idempotent_replays_total",
+        "# TYPE ticketing_celery_task_failures_total counter",
+    ):
+        assert name in text
+
+
+def test_routes_are_pattern_names_not_raw_paths(client, db):  # type: ignore[no-untyped-def]
+    client.get("/no/such/page/12345")
+    client.get("/api/v1/concerts/987654")
+    text = client.get("/metrics").content.decode()
+    assert "12345" not in text and "987654" not in text
+    assert 'route="<unmatched>",status="4xx"' in text
+    assert latency_count("GET", "concert-detail", "4xx") >= 1 or 'route="concert' in text
+
+
+def test_unknown_methods_share_one_label(client):  # type: ignore[no-untyped-def]
+    before = latency_count("OTHER", "healthz", "2xx")
+    client.generic("BREW", "/healthz")
+    assert latency_count("OTHER", "healthz", "2xx") == before + 1
+
+
+def test_queue_gauges_come_from_the_registered_provider(client, queue_provider):  # type: ignore[no-untyped-def]
+    queue_provider(lambda: {7: (3, 2), 12: (0, 10)})
+    text = client.get("/metrics").content.decode()
+    assert 'ticketing_queue_waiting{concert_id="7"} 3.0' in text
+    assert 'ticketing_queue_active{concert_id="7"} 2.0' in text
+    assert 'ticketing_queue_waiting{concert_id="12"} 0.0' in text
+    assert 'ticketing_queue_active{concert_id="12"} 10.0' in text
+    assert "ticketing_queue_stats_up 1.0" in text
+
+
+def test_a_failing_provider_does_not_break_the_scrape(client, queue_provider):  # type: ignore[no-untyped-def]
+    def broken() -> dict[int, tuple[int, int]]:
+        raise ConnectionError("redis is down")
+
+    queue_provider(broken)
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "ticketing_queue_stats_up 0.0" in text
+    assert "ticketing_queue_waiting{" not in text
+
+
+def test_booking_counters_count(client):  # type: ignore[no-untyped-def]
+    before = REGISTRY.get_sample_value("ticketing_holds_created_total") or 0.0
+    metrics.HOLDS_CREATED.inc()
+    text = client.get("/metrics").content.decode()
+    assert f"ticketing_holds_created_total {before + 1}" in text
+
+
+def test_metrics_token_is_enforced_when_set(client, settings):  # type: ignore[no-untyped-def]
+    settings.METRICS_TOKEN = "scrape-secret"
+    missing = client.get("/metrics")
+    assert missing.status_code == 403
+    assert missing.json()["code"] == "permission_denied"
+    assert missing["Content-Type"] == "application/problem+json"
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    assert client.get("/metrics", HTTP_AUTHORIZATION="scrape-secret").status_code == 403
+    ok = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
+    assert ok.status_code == 200
+    assert b"http_request_duration_seconds" in ok.content
+
+
+def test_metrics_is_open_without_a_token(client, settings):  # type: ignore[no-untyped-def]
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 200
+
+
+def test_metrics_is_not_in_the_api_schema(client, db):  # type: ignore[no-untyped-def]
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert not any("metrics" in p for p in schema["paths"])
+
+
+_CHILD = """
+import sys
+from config import metrics
+if sys.argv[1] == "inc":
+    metrics.HOLDS_CREATED.inc(int(sys.argv[2]))
+    metrics.CELERY_TASK_FAILURES.labels("t.x").inc()
+else:
+    metrics.register_queue_stats_provider(lambda: {1: (5, 1)})
+    sys.stdout.write(metrics.render_metrics().decode())
+"""
+
+
+def test_multiprocess_mode_sums_every_process(tmp_path):  # type: ignore[no-untyped-def]
+    """What gunicorn workers do with PROMETHEUS_MULTIPROC_DIR: each process writes, any one renders all."""
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+    }
+
+    def run(*args: str) -> str:
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", _CHILD, *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run("inc", "2")
+    run("inc", "3")
+    text = run("render")
+    assert "ticketing_holds_created_total 5.0" in text
+    assert 'ticketing_celery_task_failures_total{task="t.x"} 2.0' in text
+    assert 'ticketing_queue_waiting{concert_id="1"} 5.0' in text
