@@ -20,6 +20,7 @@ from idempotency.models import IdempotencyRecord
 
 Handler = Callable[[], tuple[int, dict[str, Any]]]
 PURGE_BATCH_SIZE = 1000
+NOT_REMEMBERED_STATUSES = {401, 403, 429}
 
 
 def idempotency_fingerprint(*, method: str, path: str, body: object) -> str:
@@ -48,7 +49,9 @@ def _handler_run(handler: Handler) -> tuple[int, dict[str, Any]]:
             return handler()
     except (DomainError, ValidationError) as exc:
         mapped = exception_to_problem(exc)
-        if mapped is None or mapped[0] >= 500:  # a 503 is worth retrying, not remembering
+        # A 5xx is worth retrying, not remembering; nor is a refusal before the work began (no or
+        # inactive queue token, throttled): the client fixes that and retries with the same key.
+        if mapped is None or mapped[0] >= 500 or mapped[0] in NOT_REMEMBERED_STATUSES:
             raise
         return mapped[0], mapped[1]
 
