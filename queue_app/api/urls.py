@@ -1,3 +1,12 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from queue_app.api import schema, views
+
+urlpatterns: list[URLPattern] = [
+    path(
+        "queue/tokens",
+        schema.documented(views.queue_token_issue, schema.QueueTokenIssueDoc),
+        name="queue-token-issue",
+    ),
+    path("queue/status", schema.documented(views.queue_status, schema.QueueStatusDoc), name="queue-status"),
+]

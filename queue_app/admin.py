@@ -1,0 +1,133 @@
+"""Operators' view of the queue: a page per concert (counts, admission settings, actions) and, for the
+database backend, the token rows read-only. Every action goes through a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+
+from concerts.services import concert_set_queue_admission
+from queue_app import selectors, services
+from queue_app.conf import queue_settings
+from queue_app.models import ConcertQueue, QueueToken
+from users.models import User
+
+
+def _find_user(value: str) -> User | None:
+    value = value.strip()
+    if value.isdigit():
+        return User.objects.filter(pk=int(value)).first()
+    return User.objects.filter(email__iexact=value).first() if value else None
+
+
+@admin.register(ConcertQueue)
+class ConcertQueueAdmin(admin.ModelAdmin):
+    """Each concert's waiting queue; the change page is the queue page."""
+
+    list_display = ("name", "waiting", "active", "queue_paused", "queue_max_active")
+    list_filter = ("queue_paused",)
+    search_fields = ("name",)
+    actions = ["pause_admission", "resume_admission", "admit_batch_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="waiting")
+    def waiting(self, obj: ConcertQueue) -> int:
+        return selectors.queue_counts(concert_id=obj.pk).waiting
+
+    @admin.display(description="active")
+    def active(self, obj: ConcertQueue) -> int:
+        return selectors.queue_counts(concert_id=obj.pk).active
+
+    @admin.action(description="Pause admission")
+    def pause_admission(self, request: HttpRequest, queryset: QuerySet[ConcertQueue]) -> None:
+        for concert in queryset:
+            concert_set_queue_admission(concert=concert, paused=True)
+        self.message_user(request, f"Paused admission for {queryset.count()} concert(s).")
+
+    @admin.action(description="Resume admission")
+    def resume_admission(self, request: HttpRequest, queryset: QuerySet[ConcertQueue]) -> None:
+        for concert in queryset:
+            concert_set_queue_admission(concert=concert, paused=False)
+        self.message_user(request, f"Resumed admission for {queryset.count()} concert(s).")
+
+    @admin.action(description="Admit a batch now")
+    def admit_batch_now(self, request: HttpRequest, queryset: QuerySet[ConcertQueue]) -> None:
+        admitted = sum(services.queue_promote(concert_id=concert.pk) for concert in queryset)
+        self.message_user(request, f"Admitted {admitted} token(s).")
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        concert = get_object_or_404(ConcertQueue, pk=object_id)
+        if not self.has_view_or_change_permission(request, concert):
+            raise PermissionDenied
+        if request.method == "POST":
+            if not self.has_change_permission(request, concert):
+                raise PermissionDenied
+            self._act(request, concert)
+            return HttpResponseRedirect(request.path)
+        conf = queue_settings()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Queue: {concert.name}",
+            "concert": concert,
+            "counts": selectors.queue_counts(concert_id=concert.pk),
+            "conf": conf,
+            "backend": settings.QUEUE_BACKEND,
+            "can_change": self.has_change_permission(request, concert),
+        }
+        return TemplateResponse(request, "admin/queue_app/concert_queue.html", context)
+
+    def _act(self, request: HttpRequest, concert: ConcertQueue) -> None:
+        action = request.POST.get("action")
+        if action in ("pause", "resume"):
+            concert_set_queue_admission(concert=concert, paused=action == "pause")
+            self.message_user(request, "Admission paused." if action == "pause" else "Admission resumed.")
+        elif action == "promote":
+            admitted = services.queue_promote(concert_id=concert.pk)
+            self.message_user(request, f"Admitted {admitted} token(s).")
+        elif action == "expire":
+            user = _find_user(request.POST.get("user", ""))
+            token = user and selectors.queue_live_token_for_user(user_id=user.pk, concert_id=concert.pk)
+            if not token:
+                self.message_user(request, "That user has no live token for this concert.", messages.WARNING)
+                return
+            services.queue_token_expire(token=token)
+            self.message_user(request, f"Expired the queue token of {user}.")
+        else:
+            self.message_user(request, "Unknown action.", messages.ERROR)
+
+
+@admin.register(QueueToken)
+class QueueTokenAdmin(admin.ModelAdmin):
+    """Rows of the database backend (empty with Redis). Read-only: change states through the queue page."""
+
+    list_display = ("short_token", "concert", "user", "status", "issued_at", "last_seen_at", "expires_at")
+    list_filter = ("status", "concert")
+    search_fields = ("=token", "user__email")
+    list_select_related = ("concert", "user")
+    readonly_fields = ("token", "user", "concert", "status", "issued_at", "last_seen_at", "expires_at")
+    date_hierarchy = "issued_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="token")
+    def short_token(self, obj: QueueToken) -> str:
+        return f"{obj.token[:8]}…"
