@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 TOKEN_BYTES = 16  # 128 bits from `secrets`: unguessable, so the token alone can be a capability
 
 
+def _user_id(value: int | str) -> int:
+    # simplejwt's TokenUser.pk is the JWT claim, a string: callers passing request.user.pk must match.
+    return int(value)
+
+
 @dataclass(frozen=True, slots=True)
 class QueueTokenView:
     token: str
@@ -63,7 +68,7 @@ def queue_token_issue(
         raise ConcertNotFound()
     try:
         state, created = get_backend().issue(
-            user_id=user_id,
+            user_id=_user_id(user_id),
             concert_id=concert_id,
             new_token=secrets.token_urlsafe(TOKEN_BYTES),
             now=clock.now(),
@@ -85,7 +90,7 @@ def queue_token_status(
     With `user_id`, another user's token is reported as not found."""
     state = get_backend().status(
         token=token,
-        user_id=user_id,
+        user_id=None if user_id is None else _user_id(user_id),
         now=clock.now(),
         abandon_seconds=queue_settings().abandon_seconds,
         touch=True,
@@ -106,7 +111,7 @@ def queue_token_require_active(*, token: str | None, user_id: int, concert_id: i
     if (
         state is None
         or state.status != TokenStatus.ACTIVE
-        or state.user_id != user_id
+        or state.user_id != _user_id(user_id)
         or state.concert_id != concert_id
     ):
         raise QueueTokenNotActive()

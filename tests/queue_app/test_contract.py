@@ -245,6 +245,8 @@ def test_require_active_checks_token_status_user_and_concert():  # type: ignore[
     queue_promote(concert_id=concert.pk)
     active = queue_token_require_active(token=view.token, user_id=user.pk, concert_id=concert.pk)
     assert active.status == "ACTIVE" and active.token == view.token
+    # Views pass simplejwt's TokenUser.pk, which is the JWT claim: a string.
+    assert queue_token_require_active(token=view.token, user_id=str(user.pk), concert_id=concert.pk)  # type: ignore[arg-type]
     for token, user_id, concert_id in [
         (view.token, stranger.pk, concert.pk),
         (view.token, user.pk, elsewhere.pk),
