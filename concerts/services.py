@@ -1,12 +1,13 @@
 """Catalog writes: concerts, schedules, seat generation. Seat status changes for holds and sales live here
 too, as guarded single statements the reservations app calls."""
 
+import uuid
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from rest_framework.exceptions import ValidationError
 
-from concerts.models import Concert, Schedule, Seat
+from concerts.models import Concert, Schedule, Seat, SeatStatus
 
 MAX_SEATS_PER_GENERATION = 10_000
 
@@ -76,3 +77,55 @@ def concert_set_queue_admission(
         Concert.objects.filter(pk=concert.pk).update(**updates)
         concert.refresh_from_db(fields=list(updates))
     return concert
+
+
+# --- Seat status transitions -----------------------------------------------------------------------
+# Each is one guarded statement: the WHERE clause is the rule, the row count (or RETURNING) the answer,
+# so two writers can never both win. Only the reservations app calls these.
+
+_TAKEABLE = "(status = 'AVAILABLE' OR (status = 'HELD' AND held_until <= %s))"
+
+
+def seat_take_for_hold(
+    *, schedule_id: int, seat_number: int, reservation_id: uuid.UUID, held_until: datetime, now: datetime
+) -> tuple[int, int] | None:
+    """Hold the seat if it is free (or its hold lapsed). Returns (seat id, price) or None if taken."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Seat._meta.db_table} "  # noqa: S608 - only our own table name is interpolated
+            "SET status = 'HELD', held_until = %s, reservation_id = %s, updated_at = %s "
+            f"WHERE schedule_id = %s AND number = %s AND {_TAKEABLE} RETURNING id, price",
+            [held_until, _uuid_param(reservation_id), now, schedule_id, seat_number, now],
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def seat_sell(*, seat_id: int, reservation_id: uuid.UUID, now: datetime) -> bool:
+    """HELD by this reservation and not lapsed -> SOLD."""
+    return bool(
+        Seat.objects.filter(
+            pk=seat_id, status=SeatStatus.HELD, reservation_id=reservation_id, held_until__gt=now
+        ).update(status=SeatStatus.SOLD, held_until=None, updated_at=now)
+    )
+
+
+def seat_release(*, seat_id: int, reservation_id: uuid.UUID, now: datetime) -> bool:
+    """A hold or sale of this reservation -> AVAILABLE (cancel, refund, operator release)."""
+    return bool(
+        Seat.objects.filter(
+            pk=seat_id, status__in=[SeatStatus.HELD, SeatStatus.SOLD], reservation_id=reservation_id
+        ).update(status=SeatStatus.AVAILABLE, held_until=None, reservation_id=None, updated_at=now)
+    )
+
+
+def seats_release_lapsed(*, now: datetime) -> int:
+    """Tidy-up for the sweep job: lapsed holds already read AVAILABLE; this makes the rows say so."""
+    return Seat.objects.filter(status=SeatStatus.HELD, held_until__lte=now).update(
+        status=SeatStatus.AVAILABLE, held_until=None, reservation_id=None, updated_at=now
+    )
+
+
+def _uuid_param(value: uuid.UUID) -> str | uuid.UUID:
+    # SQLite stores UUIDField as 32 hex characters; PostgreSQL has a native uuid type.
+    return value.hex if connection.vendor == "sqlite" else value

@@ -4,8 +4,23 @@
 endpoints that need the row (`/users/me`) load it through a selector.
 """
 
+from django.utils.functional import cached_property
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
+from rest_framework_simplejwt.models import TokenUser
+from rest_framework_simplejwt.settings import api_settings
+
+
+class ApiUser(TokenUser):
+    """The user a valid token names, with an integer id (the JWT claim is a string)."""
+
+    @cached_property
+    def id(self) -> int:  # type: ignore[override]
+        return int(self.token[api_settings.USER_ID_CLAIM])
+
+    @cached_property
+    def pk(self) -> int:  # type: ignore[override]
+        return self.id
 
 
 class BearerTokenAuthentication(JWTStatelessUserAuthentication):

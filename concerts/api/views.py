@@ -29,6 +29,7 @@ class _PublicList(GenericAPIView):
 class ConcertListView(_PublicList):
     serializer_class = ConcertOutput
 
+    @extend_schema(operation_id="concerts_list")
     def get(self, request: Request) -> Response:
         return self.paginated(selectors.concert_list(), ConcertOutput)
 
@@ -37,6 +38,7 @@ class ConcertDetailView(GenericAPIView):
     permission_classes = [AllowAny]
     serializer_class = ConcertDetailOutput
 
+    @extend_schema(operation_id="concerts_retrieve")
     def get(self, request: Request, concert_id: int) -> Response:
         return Response(ConcertDetailOutput(selectors.concert_get(concert_id=concert_id)).data)
 
@@ -44,7 +46,7 @@ class ConcertDetailView(GenericAPIView):
 class ScheduleListView(_PublicList):
     serializer_class = ScheduleOutput
 
-    @extend_schema(parameters=[ScheduleListQuery])
+    @extend_schema(parameters=[ScheduleListQuery], operation_id="concerts_schedules_list")
     def get(self, request: Request, concert_id: int) -> Response:
         query = ScheduleListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -59,7 +61,7 @@ class SeatListView(_PublicList):
     serializer_class = SeatOutput
     pagination_class = WholeCollection
 
-    @extend_schema(parameters=[SeatListQuery])
+    @extend_schema(parameters=[SeatListQuery], operation_id="schedules_seats_list")
     def get(self, request: Request, schedule_id: int) -> Response:
         query = SeatListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -6,6 +6,7 @@ Two run modes:
 - full (DATABASE_URL + REDIS_URL): PostgreSQL, the Redis queue and cache, Celery on Redis.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +20,9 @@ RUN_DIR = BASE_DIR / ".run"  # local state of the embedded mode (SQLite file, Ce
 env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz")
+# Secrets are read verbatim: django-environ would treat a value starting with "$" as a reference to
+# another variable, and a random key may well start with one.
+SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-dev-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 PORT = env.int("PORT", default=8000)
@@ -163,10 +166,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("ACCESS_TOKEN_TTL_SECONDS", default=3600)),
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY") or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": False,
+    "TOKEN_USER_CLASS": "users.authentication.ApiUser",
 }
 
 # --- REST framework -------------------------------------------------------------------------------

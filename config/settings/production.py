@@ -1,5 +1,7 @@
 """Production: refuses to start without a real SECRET_KEY; passes `manage.py check --deploy`."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import build_logging_config
@@ -7,10 +9,10 @@ from config.logging import build_logging_config
 from .base import *  # noqa: F403
 from .base import LOG_LEVEL, MIDDLEWARE, env
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure"):
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
-SIMPLE_JWT["SIGNING_KEY"] = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)  # noqa: F405
+SIMPLE_JWT["SIGNING_KEY"] = os.environ.get("JWT_SIGNING_KEY") or SECRET_KEY  # noqa: F405
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

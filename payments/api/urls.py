@@ -1,3 +1,5 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from payments.api import views
+
+urlpatterns = [path("payments", views.PaymentListCreateView.as_view(), name="payment-list")]

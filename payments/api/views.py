@@ -1,0 +1,43 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api.throttling import throttle
+from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
+from payments import selectors, services
+from payments.api.serializers import PaymentCreateInput, PaymentOutput
+from reservations.api.views import QUEUE_TOKEN_PARAMETER
+
+
+class PaymentListCreateView(GenericAPIView):
+    serializer_class = PaymentOutput
+
+    def get_throttles(self):  # type: ignore[no-untyped-def]
+        return [throttle("booking")()] if self.request.method == "POST" else []
+
+    @extend_schema(responses={200: PaymentOutput(many=True)}, operation_id="payments_list")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.payment_list(user_id=request.user.pk))
+        return self.get_paginated_response(PaymentOutput(page, many=True).data)
+
+    @extend_schema(
+        request=PaymentCreateInput,
+        responses={201: PaymentOutput},
+        parameters=[QUEUE_TOKEN_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        operation_id="payments_create",
+    )
+    def post(self, request: Request) -> Response:
+        data = PaymentCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def pay() -> tuple[int, dict]:
+            payment = services.payment_create(
+                user_id=request.user.pk,
+                reservation_id=data.validated_data["reservation_id"],
+                queue_token=request.headers.get("X-Queue-Token"),
+            )
+            return status.HTTP_201_CREATED, PaymentOutput(payment).data
+
+        return run_idempotent(request, pay)

@@ -1,0 +1,65 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api.throttling import throttle
+from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
+from reservations import selectors, services
+from reservations.api.serializers import ReservationCreateInput, ReservationOutput
+
+QUEUE_TOKEN_PARAMETER = OpenApiParameter(
+    "X-Queue-Token", str, OpenApiParameter.HEADER, required=True, description="An ACTIVE queue token."
+)
+
+
+class ReservationListCreateView(GenericAPIView):
+    serializer_class = ReservationOutput
+
+    def get_throttles(self):  # type: ignore[no-untyped-def]
+        return [throttle("booking")()] if self.request.method == "POST" else []
+
+    @extend_schema(responses={200: ReservationOutput(many=True)}, operation_id="reservations_list")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.reservation_list(user_id=request.user.pk))
+        return self.get_paginated_response(ReservationOutput(page, many=True).data)
+
+    @extend_schema(
+        request=ReservationCreateInput,
+        responses={201: ReservationOutput},
+        parameters=[QUEUE_TOKEN_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        operation_id="reservations_create",
+    )
+    def post(self, request: Request) -> Response:
+        data = ReservationCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def hold() -> tuple[int, dict]:
+            reservation = services.reservation_hold(
+                user_id=request.user.pk,
+                schedule_id=data.validated_data["schedule_id"],
+                seat_number=data.validated_data["seat_number"],
+                queue_token=request.headers.get("X-Queue-Token"),
+            )
+            return status.HTTP_201_CREATED, ReservationOutput(reservation).data
+
+        return run_idempotent(request, hold)
+
+
+class ReservationDetailView(GenericAPIView):
+    serializer_class = ReservationOutput
+
+    @extend_schema(responses={200: ReservationOutput}, operation_id="reservations_retrieve")
+    def get(self, request: Request, reservation_id) -> Response:  # type: ignore[no-untyped-def]
+        reservation = selectors.reservation_get(user_id=request.user.pk, reservation_id=reservation_id)
+        return Response(ReservationOutput(reservation).data)
+
+
+class ReservationCancelView(GenericAPIView):
+    serializer_class = ReservationOutput
+
+    @extend_schema(request=None, responses={200: ReservationOutput}, operation_id="reservations_cancel")
+    def post(self, request: Request, reservation_id) -> Response:  # type: ignore[no-untyped-def]
+        reservation = services.reservation_cancel(reservation_id=reservation_id, user_id=request.user.pk)
+        return Response(ReservationOutput(reservation).data)
