@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config import metrics
 from config.exceptions import PROBLEM_CONTENT_TYPE
 from idempotency.services import Handler, idempotency_fingerprint, idempotent_call
 
@@ -47,6 +48,8 @@ def run_idempotent(request: Request, handler: Handler) -> Response:
     status, body, replayed = idempotent_call(
         user_id=request.user.pk, key=key, fingerprint=fingerprint, handler=handler
     )
+    if replayed:
+        metrics.IDEMPOTENT_REPLAYS.inc()
     headers = {REPLAYED_HEADER: "true"} if replayed else {}
     content_type = PROBLEM_CONTENT_TYPE if status >= 400 else None
     return Response(body, status=status, headers=headers, content_type=content_type)

@@ -9,8 +9,9 @@ from datetime import datetime
 
 from django.db import transaction
 
-from config import clock
+from config import clock, metrics
 from config.db import atomic_with_retry
+from config.exceptions import DomainError
 from payments.models import Payment, PaymentStatus
 from points.services import points_debit, points_refund
 from queue_app.errors import QueueTokenRequired
@@ -32,7 +33,12 @@ def payment_create(*, user_id: int, reservation_id: uuid.UUID, queue_token: str 
         raise QueueTokenRequired()
     reservation = reservation_selectors.reservation_get(user_id=user_id, reservation_id=reservation_id)  # 404
     queue_token_require_active(token=queue_token, user_id=user_id, concert_id=reservation.concert_id)
-    payment = _pay(user_id=user_id, reservation_id=reservation.pk, now=clock.now())
+    try:
+        payment = _pay(user_id=user_id, reservation_id=reservation.pk, now=clock.now())
+    except DomainError:
+        metrics.PAYMENTS_FAILED.inc()
+        raise
+    transaction.on_commit(metrics.PAYMENTS_COMPLETED.inc)
     # The token's job is done; expiring it is outside the database transaction (it may live in Redis),
     # so it runs only once the payment is committed. If it fails, the token still lapses at its TTL.
     transaction.on_commit(lambda: _expire_token_quietly(queue_token))

@@ -1,6 +1,6 @@
 """The waiting queue's services: what the API, the beat task, the admin and other apps call.
 
-Time comes from queue_app.clock; the backend (Redis or the database) from settings.QUEUE_BACKEND.
+Time comes from config.clock; the backend (Redis or the database) from settings.QUEUE_BACKEND.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.db import IntegrityError
 
 from concerts.errors import ConcertNotFound
 from concerts.models import Concert
-from queue_app import clock
+from config import clock
 from queue_app.backends import get_backend
 from queue_app.backends.base import Admission, TokenState, TokenStatus
 from queue_app.concert_cache import concert_known

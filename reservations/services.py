@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from concerts import selectors as concert_selectors
 from concerts import services as concert_services
 from concerts.models import Seat
-from config import clock
+from config import clock, metrics
 from config.db import atomic_with_retry
 from queue_app.errors import QueueTokenRequired
 from queue_app.services import queue_token_require_active
@@ -46,7 +47,9 @@ def reservation_hold(
     now = clock.now()
     if not concert_selectors.schedule_is_on_sale(schedule=schedule, now=now):
         raise ScheduleClosed()
-    return _hold_seat(user_id=user_id, schedule=schedule, seat_number=seat_number, now=now)
+    reservation = _hold_seat(user_id=user_id, schedule=schedule, seat_number=seat_number, now=now)
+    transaction.on_commit(metrics.HOLDS_CREATED.inc)
+    return reservation
 
 
 @atomic_with_retry

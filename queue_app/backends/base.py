@@ -1,6 +1,6 @@
 """The queue interface both backends implement, and the values they return.
 
-Backends hold no policy of their own: the service passes `now` (from queue_app.clock), the settings and
+Backends hold no policy of their own: the service passes `now` (from config.clock), the settings and
 the concert's admission rules, so the same contract tests run against Redis and the database.
 A token's status is computed from the stored data and `now` on every read ("lazy expiry"): an ACTIVE
 token past `expires_at`, or a WAITING token not seen for `abandon_seconds`, reads EXPIRED whatever the

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from queue_app import clock as queue_clock
+from config import clock as queue_clock
 from queue_app.concert_cache import concert_cache_clear
 
 
