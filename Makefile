@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-embedded lint format install migrate seed worker bench chaos clean
+.PHONY: run flow test test-embedded lint format install migrate seed worker bench chaos clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: seed
 test: install
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/pytest -q -m embedded -p no:cacheprovider
 	.ci/with-services $(BIN)/pytest -p no:cacheprovider
+
+## Walk the booking flow over HTTP against a running `make run` (same RESERVATION_HOLD_SECONDS for both).
+flow: install
+	$(BIN)/python .ci/http_flow.py --base http://127.0.0.1:$(PORT) --hold-seconds $${RESERVATION_HOLD_SECONDS:-0}
 
 test-embedded: install
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/pytest -q -m embedded
