@@ -1,0 +1,84 @@
+"""CPU seconds used by each part of the stack during a scenario (from /proc), to show what saturates the
+two cores: gunicorn workers, PostgreSQL backends, Redis, Celery, and the load generator (this process's
+children, i.e. wrk, plus this process for the Python drivers)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import time
+from pathlib import Path
+
+from bench.stack import Stack
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int, with_children: bool = False) -> float:
+    """utime + stime (+ cutime + cstime: the exited children it waited for, e.g. closed PostgreSQL
+    backends or restarted workers, so they are not lost between two snapshots)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if with_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / TICK
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            out += [int(p) for p in (task / "children").read_text().split()]
+    return out
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        todo += _children(p)
+    return pids
+
+
+def snapshot(stack: Stack) -> dict[str, float]:
+    snap: dict[str, float] = {"t": time.monotonic()}
+    groups: dict[str, list[int]] = {}
+    if "gunicorn" in stack.procs:
+        groups["gunicorn"] = _tree(stack.procs["gunicorn"].pid)
+    if "celery" in stack.procs:
+        groups["celery"] = _tree(stack.procs["celery"].pid)
+    pm = stack.work / "pg" / "data" / "postmaster.pid"
+    if pm.exists():
+        groups["postgres"] = _tree(int(pm.read_text().split()[0]))
+    rp = stack.work / "redis.pid"
+    if rp.exists():
+        groups["redis"] = [int(rp.read_text().strip())]
+    for name, pids in groups.items():
+        snap[name] = sum(_proc_cpu(p, with_children=(i == 0)) for i, p in enumerate(pids))
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    snap["machine"] = (user + nice + system + irq + softirq + steal) / TICK
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    snap["load_generator"] = children.ru_utime + children.ru_stime + me.ru_utime + me.ru_stime
+    return snap
+
+
+def cores_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Average cores used by each group between two snapshots, the whole machine's busy cores, and
+    `other`: the machine minus the stack and the load generator."""
+    elapsed = after["t"] - before["t"]
+    out = {}
+    for k in after:
+        if k != "t" and k in before and elapsed > 0:
+            out[k] = round((after[k] - before[k]) / elapsed, 2)
+    # what else ran on the box meanwhile (other people's tests, the kernel's share not charged to us)
+    out["other"] = round(
+        max(0.0, out.get("machine", 0) - sum(v for k, v in out.items() if k != "machine")), 2
+    )
+    return out

@@ -1,0 +1,167 @@
+"""Round trips per request during a scenario: PostgreSQL statements (pg_stat_statements, utility
+statements such as BEGIN/COMMIT included: each is a round trip from Django) and Redis commands
+(INFO commandstats; commands run inside a Lua script are counted under their own names too, so read
+`evalsha` as the round trips and the rest as the script's work). Optional py-spy profiles of one worker,
+sampling only the thread holding the GIL (`--gil`): where the CPU goes, not where threads wait."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+
+def enable_pg_stat_statements() -> bool:
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        return True
+    except Exception:
+        return False
+
+
+def _pg_reset() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_statements_reset()")
+
+
+def _pg_read() -> list[tuple[str, int]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT query, calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+            "WHERE d.datname = current_database() AND query NOT ILIKE '%pg_stat_statements%' "
+            "ORDER BY calls DESC"
+        )
+        return [(q, int(c)) for q, c in cursor.fetchall()]
+
+
+def _redis_stats() -> Counter[str]:
+    from config.redis import get_redis
+
+    stats = get_redis().info("commandstats")
+    return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+
+
+class RoundTrips:
+    def __init__(self, pg: bool) -> None:
+        self.pg = pg
+        self.redis_before: Counter[str] = Counter()
+
+    def start(self) -> None:
+        from django.db import connection
+
+        if self.pg:
+            _pg_reset()
+        connection.close()
+        self.redis_before = _redis_stats()
+
+    def stop(self, requests: int) -> dict[str, Any]:
+        from django.db import connection
+
+        redis_delta = _redis_stats() - self.redis_before
+        redis_delta.pop("info", None)
+        out: dict[str, Any] = {}
+        if requests <= 0:
+            return out
+        if self.pg:
+            rows = _pg_read()
+            connection.close()
+            total = sum(c for _, c in rows)
+            out["db_statements_per_request"] = round(total / requests, 2)
+            out["db_top_statements"] = [
+                {"per_request": round(c / requests, 2), "query": " ".join(q.split())[:160]}
+                for q, c in rows[:20]
+                if c / requests >= 0.01
+            ]
+        out["redis_commands_per_request"] = {
+            k: round(v / requests, 2) for k, v in redis_delta.most_common(8) if v / requests >= 0.01
+        }
+        return out
+
+
+def py_spy() -> str | None:
+    for cand in (os.environ.get("PY_SPY"), shutil.which("py-spy"), "/tmp/bench-tools/bin/py-spy"):
+        if cand and Path(cand).exists():
+            return cand
+    return None
+
+
+def start_profile(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes] | None:
+    exe = py_spy()
+    if exe is None:
+        return None
+    env = {**os.environ, "PYTHONPATH": "/tmp/bench-tools"}
+    return subprocess.Popen(
+        [
+            exe,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--gil",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+
+
+def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
+    """From py-spy's collapsed stacks: the share of samples in which each function is on the stack
+    (inclusive) and at the top (self), for this repo's code and the libraries."""
+    inclusive: Counter[str] = Counter()
+    self_: Counter[str] = Counter()
+    total = 0
+    if not path.exists():
+        return {}
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        seen = set()
+        for f in frames:
+            name = _short(f)
+            if name not in seen:
+                inclusive[name] += n
+                seen.add(name)
+        self_[_short(frames[-1])] += n
+    if not total:
+        return {}
+    return {
+        "samples": total,
+        "inclusive_pct": {k: round(100 * v / total, 1) for k, v in inclusive.most_common(top)},
+        "self_pct": {k: round(100 * v / total, 1) for k, v in self_.most_common(top)},
+    }
+
+
+def _short(frame: str) -> str:
+    # "func (path/to/file.py:123)" -> "func (file.py)" with the package folder kept for context
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")")
+    path = where.rsplit(":", 1)[0]
+    parts = path.split("/")
+    if "site-packages" in parts:
+        parts = parts[parts.index("site-packages") + 1 :]
+    elif "main" in parts:
+        parts = parts[parts.index("main") + 1 :]
+    return f"{name} ({'/'.join(parts[-2:])})"
