@@ -126,11 +126,12 @@ def issue_active(*, concert_id: int, user_ids: Sequence[int]) -> list[str]:
 
 
 def active_count(*, concert_id: int) -> int:
-    from queue_app import clock
+    from django.utils import timezone
+
     from queue_app.backends import get_backend
     from queue_app.conf import queue_settings
 
     counts = get_backend().counts(
-        concert_id=concert_id, now=clock.now(), abandon_seconds=queue_settings().abandon_seconds
+        concert_id=concert_id, now=timezone.now(), abandon_seconds=queue_settings().abandon_seconds
     )
     return counts.active

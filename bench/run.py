@@ -68,6 +68,31 @@ def empty_result(reason: str) -> dict[str, object]:
     }
 
 
+def busy_cores(seconds: float = 2.0) -> float:
+    """Cores the whole machine kept busy over a short window (before the stack starts: other work)."""
+
+    def sample() -> tuple[int, int]:
+        f = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+        return f[0] + f[1] + f[2] + f[5] + f[6] + f[7], f[3] + f[4]
+
+    b0, i0 = sample()
+    time.sleep(seconds)
+    b1, i1 = sample()
+    total = (b1 - b0) + (i1 - i0)
+    return round((os.cpu_count() or 1) * (b1 - b0) / total, 2) if total else 0.0
+
+
+def wait_quiet(limit_s: int, threshold: float = 0.3) -> float:
+    """Wait up to `limit_s` for the machine to be quiet (other work below `threshold` cores)."""
+    deadline = time.monotonic() + limit_s
+    busy = busy_cores()
+    while busy > threshold and time.monotonic() < deadline:
+        log(f"machine busy ({busy} cores used by other work); waiting for it to be quiet")
+        time.sleep(10)
+        busy = busy_cores()
+    return busy
+
+
 def machine_info(stack: Stack) -> dict[str, object]:
     from django.db import connection
 
@@ -411,8 +436,9 @@ class Runner:
 def table(report: dict[str, object]) -> str:
     scenarios: dict[str, dict[str, object]] = report["scenarios"]  # type: ignore[assignment]
     lines = [
-        f"{'scenario':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'5xx':>5} {'ratio':>6}  target",
-        "-" * 78,
+        f"{'scenario':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'5xx':>5} {'ratio':>6} "
+        f"{'other':>5}  target",
+        "-" * 90,
     ]
     for name, r in scenarios.items():
         if r.get("rps") is None:
@@ -425,9 +451,10 @@ def table(report: dict[str, object]) -> str:
             target = f"{EXACT[name]}={r.get(EXACT[name])}, zero 5xx"
         met = {True: "met", False: "NOT MET", None: "-"}[r.get("target_met")]  # type: ignore[index]
         ratio = r.get("ratio_to_baseline")
+        other = (r.get("cores_used") or {}).get("other", "")  # type: ignore[union-attr]
         lines.append(
             f"{name:<16} {r['rps']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['errors_5xx']:>5} "
-            f"{ratio if ratio is not None else '':>6}  {target}: {met}"
+            f"{ratio if ratio is not None else '':>6} {other:>5}  {target}: {met}"
         )
     qs = scenarios.get("queue_status", {})
     if qs.get("rps") is not None:
@@ -441,6 +468,11 @@ def table(report: dict[str, object]) -> str:
             f"{paced.get('p99_ms')} ms; "
             f"from 16 connections ({few.get('rps')} req/s): {few.get('p99_ms')} ms",
         ]
+    lines += [
+        "",
+        "other = cores used meanwhile by processes outside the benchmark (other work on the box); "
+        "ratios are trustworthy only when it is near 0.",
+    ]
     return "\n".join(lines)
 
 
@@ -453,12 +485,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     parser.add_argument("--no-second-baseline", action="store_true")
     parser.add_argument(
+        "--wait-quiet",
+        type=int,
+        default=0,
+        help="wait up to this many seconds for other work on the box to stop",
+    )
+    parser.add_argument(
         "--profile",
         default="",
         help="scenarios to profile with py-spy on one gunicorn worker (or 'all'); "
         "summaries go to bench/results/profiles.json, not into the results (profiling slows the worker)",
     )
     args = parser.parse_args(argv)
+    busy_before = wait_quiet(args.wait_quiet) if args.wait_quiet else busy_cores()
+    if busy_before > 0.3:
+        log(f"warning: other work keeps {busy_before} cores busy; ratios will be noisy")
     started = time.perf_counter()
     runner = Runner(args)
     try:
@@ -475,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         (REPO / "bench" / "results" / "profiles.json").write_text(
             json.dumps(runner.profiles, indent=2) + "\n"
         )
+    report["machine"]["busy_cores_before_start"] = busy_before  # type: ignore[index]
     report["machine"]["bench_wall_seconds"] = round(time.perf_counter() - started, 1)  # type: ignore[index]
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print()

@@ -42,6 +42,7 @@ PG_SETTINGS = {
     "log_min_messages": "warning",
     # statement counts per scenario (bench/probes.py); its overhead is a few per cent at most
     "shared_preload_libraries": "pg_stat_statements",
+    "pg_stat_statements.track": "top",
     "pg_stat_statements.track_utility": "on",
 }
 
