@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf
@@ -150,6 +151,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     return Response(body, status=status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
 
+@csrf_exempt  # an unknown path is 404 for every method, never a CSRF refusal (403) for a POST
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """handler404: a problem document for every unknown path."""
     return problem_response(404, "not_found", "Not found.")

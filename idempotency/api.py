@@ -11,7 +11,6 @@ DomainError or ValidationError to refuse. Example:
         return run_idempotent(request, handler)
 """
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -28,7 +27,7 @@ MAX_KEY_LENGTH = 255
 # For @extend_schema(parameters=[...]) on the views that use run_idempotent.
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     HEADER,
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     OpenApiParameter.HEADER,
     description="1..255 characters. A repeat by the same user within 24 hours replays the first answer "
     "(header Idempotent-Replayed: true); another body with the same key is 422 idempotency_key_reused; "

@@ -14,6 +14,7 @@ from concerts.api.serializers import (
     SeatOutput,
 )
 from config.api.pagination import WholeCollection
+from config.api.schema import problem_responses
 
 
 class _PublicList(GenericAPIView):
@@ -29,7 +30,13 @@ class _PublicList(GenericAPIView):
 class ConcertListView(_PublicList):
     serializer_class = ConcertOutput
 
-    @extend_schema(operation_id="concerts_list")
+    @extend_schema(
+        responses={
+            200: ConcertOutput(many=True),
+            **problem_responses((404, "`not_found`: no such page"), 503),
+        },
+        operation_id="concerts_list",
+    )
     def get(self, request: Request) -> Response:
         return self.paginated(selectors.concert_list(), ConcertOutput)
 
@@ -38,7 +45,13 @@ class ConcertDetailView(GenericAPIView):
     permission_classes = [AllowAny]
     serializer_class = ConcertDetailOutput
 
-    @extend_schema(operation_id="concerts_retrieve")
+    @extend_schema(
+        responses={
+            200: ConcertDetailOutput,
+            **problem_responses((404, "`not_found`: no such concert"), 503),
+        },
+        operation_id="concerts_retrieve",
+    )
     def get(self, request: Request, concert_id: int) -> Response:
         return Response(ConcertDetailOutput(selectors.concert_get(concert_id=concert_id)).data)
 
@@ -46,7 +59,14 @@ class ConcertDetailView(GenericAPIView):
 class ScheduleListView(_PublicList):
     serializer_class = ScheduleOutput
 
-    @extend_schema(parameters=[ScheduleListQuery], operation_id="concerts_schedules_list")
+    @extend_schema(
+        parameters=[ScheduleListQuery],
+        responses={
+            200: ScheduleOutput(many=True),
+            **problem_responses(400, (404, "`not_found`: no such concert or page"), 503),
+        },
+        operation_id="concerts_schedules_list",
+    )
     def get(self, request: Request, concert_id: int) -> Response:
         query = ScheduleListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -61,7 +81,14 @@ class SeatListView(_PublicList):
     serializer_class = SeatOutput
     pagination_class = WholeCollection
 
-    @extend_schema(parameters=[SeatListQuery], operation_id="schedules_seats_list")
+    @extend_schema(
+        parameters=[SeatListQuery],
+        responses={
+            200: SeatOutput(many=True),
+            **problem_responses(400, (404, "`not_found`: no such schedule or page"), 503),
+        },
+        operation_id="schedules_seats_list",
+    )
     def get(self, request: Request, schedule_id: int) -> Response:
         query = SeatListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -181,7 +181,7 @@ REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.ApiAutoSchema",  # documents Retry-After on 429/503
     "EXCEPTION_HANDLER": "config.exceptions.problem_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "register": env.str("RATE_LIMIT_REGISTER", default="20/hour"),

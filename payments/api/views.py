@@ -4,6 +4,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.schema import problem_responses
 from config.api.throttling import throttle
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
 from payments import selectors, services
@@ -17,14 +18,37 @@ class PaymentListCreateView(GenericAPIView):
     def get_throttles(self):  # type: ignore[no-untyped-def]
         return [throttle("booking")()] if self.request.method == "POST" else []
 
-    @extend_schema(responses={200: PaymentOutput(many=True)}, operation_id="payments_list")
+    @extend_schema(
+        responses={
+            200: PaymentOutput(many=True),
+            **problem_responses(401, (404, "`not_found`: no such page"), 503),
+        },
+        operation_id="payments_list",
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.payment_list(user_id=request.user.pk))
         return self.get_paginated_response(PaymentOutput(page, many=True).data)
 
     @extend_schema(
         request=PaymentCreateInput,
-        responses={201: PaymentOutput},
+        responses={
+            201: PaymentOutput,
+            **problem_responses(
+                400,
+                (401, "`not_authenticated`, `authentication_failed`, or `queue_token_required`"),
+                (403, "`queue_token_not_active`: waiting, expired, another concert's or another user's"),
+                (404, "`not_found`: no such reservation of this user"),
+                (
+                    409,
+                    "`reservation_expired`, `reservation_not_pending`, `insufficient_points` or "
+                    "`request_in_progress`",
+                ),
+                415,
+                422,
+                429,
+                503,
+            ),
+        },
         parameters=[QUEUE_TOKEN_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
         operation_id="payments_create",
     )

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.schema import problem_responses
 from config.api.throttling import throttle
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
 from points import selectors, services
@@ -13,7 +14,9 @@ from points.api.serializers import BalanceOutput, LedgerEntryOutput, PointsCharg
 
 
 class PointsBalanceView(APIView):
-    @extend_schema(responses={200: BalanceOutput}, operation_id="points_balance")
+    @extend_schema(
+        responses={200: BalanceOutput, **problem_responses(401, 503)}, operation_id="points_balance"
+    )
     def get(self, request: Request) -> Response:
         return Response(BalanceOutput({"balance": selectors.wallet_balance(user_id=request.user.pk)}).data)
 
@@ -23,7 +26,7 @@ class PointsChargeView(APIView):
 
     @extend_schema(
         request=PointsChargeInput,
-        responses={200: BalanceOutput},
+        responses={200: BalanceOutput, **problem_responses(400, 401, 409, 415, 422, 429, 503)},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         operation_id="points_charge",
     )
@@ -40,7 +43,13 @@ class PointsChargeView(APIView):
 class PointsHistoryView(GenericAPIView):
     serializer_class = LedgerEntryOutput
 
-    @extend_schema(operation_id="points_history")
+    @extend_schema(
+        responses={
+            200: LedgerEntryOutput(many=True),
+            **problem_responses(401, (404, "`not_found`: no such page"), 503),
+        },
+        operation_id="points_history",
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.ledger_list(user_id=request.user.pk))
         return self.get_paginated_response(LedgerEntryOutput(page, many=True).data)

@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import PROBLEM_CONTENT_TYPE as PROBLEM
-from queue_app.api.serializers import QueueProblemOutput, QueueTokenIssueInput, QueueTokenOutput
-
-
-def _problem(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=QueueProblemOutput, description=description)
+from config.api.schema import PROBLEM
+from config.api.schema import problem as _problem
+from queue_app.api.serializers import QueueTokenIssueInput, QueueTokenOutput
 
 
 class _DocumentationOnly(APIView):
@@ -44,6 +41,7 @@ class QueueTokenIssueDoc(_DocumentationOnly):
             (400, PROBLEM): _problem("`invalid`: bad body"),
             (401, PROBLEM): _problem("`not_authenticated` / `authentication_failed`"),
             (404, PROBLEM): _problem("`not_found`: no such concert"),
+            (415, PROBLEM): _problem("`unsupported_media_type`: the body is not application/json"),
             (429, PROBLEM): _problem("`throttled`, with Retry-After"),
             (503, PROBLEM): _problem("`service_unavailable`, with Retry-After"),
         },

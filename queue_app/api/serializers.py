@@ -15,14 +15,3 @@ class QueueTokenOutput(serializers.Serializer):
     estimated_wait_seconds = serializers.IntegerField()
     expires_at = serializers.DateTimeField(allow_null=True, help_text="null while WAITING.")
     issued_at = serializers.DateTimeField()
-
-
-class QueueProblemOutput(serializers.Serializer):
-    """RFC 9457 problem document (application/problem+json) with the contract's `code`."""
-
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)

@@ -4,6 +4,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.schema import problem_responses
 from config.api.throttling import throttle
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
 from reservations import selectors, services
@@ -20,14 +21,33 @@ class ReservationListCreateView(GenericAPIView):
     def get_throttles(self):  # type: ignore[no-untyped-def]
         return [throttle("booking")()] if self.request.method == "POST" else []
 
-    @extend_schema(responses={200: ReservationOutput(many=True)}, operation_id="reservations_list")
+    @extend_schema(
+        responses={
+            200: ReservationOutput(many=True),
+            **problem_responses(401, (404, "`not_found`: no such page"), 503),
+        },
+        operation_id="reservations_list",
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.reservation_list(user_id=request.user.pk))
         return self.get_paginated_response(ReservationOutput(page, many=True).data)
 
     @extend_schema(
         request=ReservationCreateInput,
-        responses={201: ReservationOutput},
+        responses={
+            201: ReservationOutput,
+            **problem_responses(
+                400,
+                (401, "`not_authenticated`, `authentication_failed`, or `queue_token_required`"),
+                (403, "`queue_token_not_active`: waiting, expired, another concert's or another user's"),
+                (404, "`not_found`: no such schedule or seat"),
+                (409, "`seat_unavailable`, `hold_limit_reached`, `schedule_closed` or `request_in_progress`"),
+                415,
+                422,
+                429,
+                503,
+            ),
+        },
         parameters=[QUEUE_TOKEN_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
         operation_id="reservations_create",
     )
@@ -50,7 +70,13 @@ class ReservationListCreateView(GenericAPIView):
 class ReservationDetailView(GenericAPIView):
     serializer_class = ReservationOutput
 
-    @extend_schema(responses={200: ReservationOutput}, operation_id="reservations_retrieve")
+    @extend_schema(
+        responses={
+            200: ReservationOutput,
+            **problem_responses(401, (404, "`not_found`: no such reservation of this user"), 503),
+        },
+        operation_id="reservations_retrieve",
+    )
     def get(self, request: Request, reservation_id) -> Response:  # type: ignore[no-untyped-def]
         reservation = selectors.reservation_get(user_id=request.user.pk, reservation_id=reservation_id)
         return Response(ReservationOutput(reservation).data)
@@ -59,7 +85,19 @@ class ReservationDetailView(GenericAPIView):
 class ReservationCancelView(GenericAPIView):
     serializer_class = ReservationOutput
 
-    @extend_schema(request=None, responses={200: ReservationOutput}, operation_id="reservations_cancel")
+    @extend_schema(
+        request=None,
+        responses={
+            200: ReservationOutput,
+            **problem_responses(
+                401,
+                (404, "`not_found`: no such reservation of this user"),
+                (409, "`reservation_not_cancellable`"),
+                503,
+            ),
+        },
+        operation_id="reservations_cancel",
+    )
     def post(self, request: Request, reservation_id) -> Response:  # type: ignore[no-untyped-def]
         reservation = services.reservation_cancel(reservation_id=reservation_id, user_id=request.user.pk)
         return Response(ReservationOutput(reservation).data)
