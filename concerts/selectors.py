@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from django.db.models import Case, CharField, Count, Min, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from concerts.errors import ConcertNotFound, ScheduleNotFound
@@ -98,3 +98,52 @@ def seat_counts_by_status(*, schedule: Schedule) -> dict[str, int]:
     counts = {s: 0 for s in (SeatStatus.AVAILABLE, SeatStatus.HELD, SeatStatus.SOLD)}
     counts.update({row["public_status"]: row["n"] for row in rows})
     return {str(k): v for k, v in counts.items()}
+
+
+# --- Operators (admin): the seat map summary and the sales dashboard ----------------------------------
+
+
+def seat_operator_status(*, now: datetime, prefix: str = "") -> Case:
+    """The status operators see: a lapsed hold is AVAILABLE; HELD, SOLD and BLOCKED as stored."""
+    return Case(
+        When(seat_available_q(now=now, prefix=prefix), then=Value(SeatStatus.AVAILABLE.value)),
+        default=F(f"{prefix}status"),
+        output_field=CharField(),
+    )
+
+
+def seat_counts_by_grade_and_status(*, schedule: Schedule) -> dict[str, dict[str, int]]:
+    """{grade: {AVAILABLE, HELD, SOLD, BLOCKED: n}} for one schedule, in one query (admin seat map)."""
+    rows = (
+        Seat.objects.filter(schedule=schedule)
+        .annotate(op_status=seat_operator_status(now=timezone.now()))
+        .values("grade", "op_status")
+        .annotate(n=Count("id"))
+        .order_by("grade")
+    )
+    summary: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts = summary.setdefault(row["grade"], {s.value: 0 for s in SeatStatus})
+        counts[row["op_status"]] = row["n"]
+    return summary
+
+
+def schedule_sales_overview(
+    *, concert_id: int | None = None, include_past: bool = False, limit: int = 500
+) -> QuerySet[Schedule]:
+    """Schedules with their seats counted by operator status, in one query: seats_total, seats_sold,
+    seats_held (live holds), seats_available (incl. lapsed holds) and seats_blocked. Soonest first."""
+    now = timezone.now()
+    qs = Schedule.objects.select_related("concert")
+    if concert_id is not None:
+        qs = qs.filter(concert_id=concert_id)
+    if not include_past:
+        qs = qs.filter(starts_at__gt=now)
+    live_hold = Q(seats__status=SeatStatus.HELD, seats__held_until__gt=now)
+    return qs.annotate(
+        seats_total=Count("seats"),
+        seats_sold=Count("seats", filter=Q(seats__status=SeatStatus.SOLD)),
+        seats_held=Count("seats", filter=live_hold),
+        seats_available=Count("seats", filter=seat_available_q(now=now, prefix="seats__")),
+        seats_blocked=Count("seats", filter=Q(seats__status=SeatStatus.BLOCKED)),
+    ).order_by("starts_at", "id")[:limit]

@@ -2,12 +2,17 @@
 too, as guarded single statements the reservations app calls."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from rest_framework.exceptions import ValidationError
 
+from concerts.errors import SeatNotBlockable, SeatNotBlocked
 from concerts.models import Concert, Schedule, Seat, SeatStatus
+from config import clock
+from config.db import atomic_with_retry
 
 MAX_SEATS_PER_GENERATION = 10_000
 
@@ -129,3 +134,107 @@ def seats_release_lapsed(*, now: datetime) -> int:
 def _uuid_param(value: uuid.UUID) -> str | uuid.UUID:
     # SQLite stores UUIDField as 32 hex characters; PostgreSQL has a native uuid type.
     return value.hex if connection.vendor == "sqlite" else value
+
+
+# --- Operators: taking seats off sale ---------------------------------------------------------------
+# Blocking is the same kind of guarded statement as a hold: it takes an AVAILABLE seat, or a HELD one
+# whose hold has lapsed, and nothing else; a live hold or a sale keeps the seat whatever runs at once.
+
+
+@dataclass(frozen=True)
+class SeatStatusChange:
+    """What a bulk block/unblock did: the seat ids it changed and, per refused seat id, why not."""
+
+    changed: list[int]
+    refused: dict[int, str]
+
+
+def _seat_ids_update(
+    *, sql_set: str, set_params: list[Any], sql_guard: str, guard_params: list[Any], seat_ids: list[int]
+) -> list[int]:
+    """Run the guarded UPDATE; returns the changed seat ids."""
+    if not seat_ids:
+        return []
+    placeholders = ", ".join(["%s"] * len(seat_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Seat._meta.db_table} SET {sql_set} "  # noqa: S608 - only our own SQL is interpolated
+            f"WHERE id IN ({placeholders}) AND {sql_guard} RETURNING id, schedule_id",
+            [*set_params, *seat_ids, *guard_params],
+        )
+        rows = cursor.fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def _seat_refusals(*, seat_ids: list[int], now: datetime) -> dict[int, str]:
+    reasons = {}
+    for seat in Seat.objects.filter(pk__in=seat_ids).order_by("number"):
+        if seat.status == SeatStatus.HELD and seat.held_until and seat.held_until > now:
+            why = f"held by a live reservation until {seat.held_until:%H:%M:%S} UTC; release the hold first"
+        elif seat.status == SeatStatus.SOLD:
+            why = "sold; cancel and refund its reservation first"
+        elif seat.status == SeatStatus.BLOCKED:
+            why = "already blocked"
+        elif seat.status == SeatStatus.AVAILABLE:
+            why = "not blocked"
+        else:
+            why = f"{seat.status.lower()} (changed meanwhile; try again)"
+        reasons[seat.pk] = f"seat {seat.number}: {why}"
+    for missing in set(seat_ids) - set(reasons):
+        reasons[missing] = f"seat id {missing}: no such seat"
+    return reasons
+
+
+def seats_block(*, seat_ids: list[int]) -> SeatStatusChange:
+    """AVAILABLE, or HELD with a lapsed hold -> BLOCKED, in one guarded statement. A live hold or a sold
+    seat is refused (with the reason), never taken: a blocked seat is never sold."""
+    return _seats_block(seat_ids=seat_ids)
+
+
+@atomic_with_retry
+def _seats_block(*, seat_ids: list[int]) -> SeatStatusChange:
+    now = clock.now()
+    changed = _seat_ids_update(
+        sql_set="status = 'BLOCKED', held_until = NULL, reservation_id = NULL, updated_at = %s",
+        set_params=[now],
+        sql_guard=_TAKEABLE,
+        guard_params=[now],
+        seat_ids=seat_ids,
+    )
+    refused = _seat_refusals(seat_ids=sorted(set(seat_ids) - set(changed)), now=now)
+    return SeatStatusChange(changed=changed, refused=refused)
+
+
+def seats_unblock(*, seat_ids: list[int]) -> SeatStatusChange:
+    """BLOCKED -> AVAILABLE, in one guarded statement; any other seat is refused (with the reason)."""
+    return _seats_unblock(seat_ids=seat_ids)
+
+
+@atomic_with_retry
+def _seats_unblock(*, seat_ids: list[int]) -> SeatStatusChange:
+    now = clock.now()
+    changed = _seat_ids_update(
+        sql_set="status = 'AVAILABLE', held_until = NULL, reservation_id = NULL, updated_at = %s",
+        set_params=[now],
+        sql_guard="status = 'BLOCKED'",
+        guard_params=[],
+        seat_ids=seat_ids,
+    )
+    refused = _seat_refusals(seat_ids=sorted(set(seat_ids) - set(changed)), now=now)
+    return SeatStatusChange(changed=changed, refused=refused)
+
+
+def seat_block(*, seat_id: int) -> Seat:
+    """Block one seat; SeatNotBlockable (with the reason) when it is held live, sold or already blocked."""
+    result = seats_block(seat_ids=[seat_id])
+    if not result.changed:
+        raise SeatNotBlockable(f"Seat not blocked: {result.refused[seat_id]}.")
+    return Seat.objects.get(pk=seat_id)
+
+
+def seat_unblock(*, seat_id: int) -> Seat:
+    """Put one blocked seat back on sale; SeatNotBlocked when it is not blocked."""
+    result = seats_unblock(seat_ids=[seat_id])
+    if not result.changed:
+        raise SeatNotBlocked(f"Seat not unblocked: {result.refused[seat_id]}.")
+    return Seat.objects.get(pk=seat_id)

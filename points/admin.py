@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from rest_framework.exceptions import ValidationError
 
+from config.db import atomic_with_retry
 from config.exceptions import DomainError
 from points.models import LedgerEntry, Wallet
 from points.services import points_adjust
@@ -71,13 +72,20 @@ class WalletAdmin(_ReadOnly, admin.ModelAdmin):
         wallet = get_object_or_404(Wallet.objects.select_related("user"), pk=object_id)
         form = WalletAdjustForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            try:
+            amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
+
+            def adjust_and_log() -> int:
+                # The ledger row and the admin history entry commit together (retried as one).
                 balance = points_adjust(
-                    user_id=wallet.pk,
-                    amount=form.cleaned_data["amount"],
-                    reason=form.cleaned_data["reason"],
-                    actor_id=request.user.pk,
+                    user_id=wallet.pk, amount=amount, reason=reason, actor_id=request.user.pk
                 )
+                self.log_change(
+                    request, wallet, f"Adjusted the balance by {amount:+d} to {balance}: {reason}"
+                )
+                return balance
+
+            try:
+                balance = atomic_with_retry(adjust_and_log)()
             except (DomainError, ValidationError) as exc:
                 form.add_error(None, str(getattr(exc, "detail", exc)))
             else:

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -15,6 +16,7 @@ from django.template.response import TemplateResponse
 
 from concerts.services import concert_set_queue_admission
 from queue_app import selectors, services
+from queue_app.backends.base import QueueCounts
 from queue_app.conf import queue_settings
 from queue_app.models import ConcertQueue, QueueToken
 from users.models import User
@@ -42,29 +44,43 @@ class ConcertQueueAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def _counts(self, obj: ConcertQueue) -> QueueCounts:
+        # One backend read per row, shared by the two columns.
+        cached: QueueCounts | None = getattr(obj, "_queue_counts", None)
+        if cached is None:
+            cached = selectors.queue_counts(concert_id=obj.pk)
+            obj._queue_counts = cached  # type: ignore[attr-defined]
+        return cached
+
     @admin.display(description="waiting")
     def waiting(self, obj: ConcertQueue) -> int:
-        return selectors.queue_counts(concert_id=obj.pk).waiting
+        return self._counts(obj).waiting
 
     @admin.display(description="active")
     def active(self, obj: ConcertQueue) -> int:
-        return selectors.queue_counts(concert_id=obj.pk).active
+        return self._counts(obj).active
 
     @admin.action(description="Pause admission")
     def pause_admission(self, request: HttpRequest, queryset: QuerySet[ConcertQueue]) -> None:
         for concert in queryset:
             concert_set_queue_admission(concert=concert, paused=True)
+            self.log_change(request, concert, "Paused admission")
         self.message_user(request, f"Paused admission for {queryset.count()} concert(s).")
 
     @admin.action(description="Resume admission")
     def resume_admission(self, request: HttpRequest, queryset: QuerySet[ConcertQueue]) -> None:
         for concert in queryset:
             concert_set_queue_admission(concert=concert, paused=False)
+            self.log_change(request, concert, "Resumed admission")
         self.message_user(request, f"Resumed admission for {queryset.count()} concert(s).")
 
     @admin.action(description="Admit a batch now")
     def admit_batch_now(self, request: HttpRequest, queryset: QuerySet[ConcertQueue]) -> None:
-        admitted = sum(services.queue_promote(concert_id=concert.pk) for concert in queryset)
+        admitted = 0
+        for concert in queryset:
+            count = services.queue_promote(concert_id=concert.pk)
+            self.log_change(request, concert, f"Admitted {count} token(s) now")
+            admitted += count
         self.message_user(request, f"Admitted {admitted} token(s).")
 
     def change_view(
@@ -92,12 +108,28 @@ class ConcertQueueAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/queue_app/concert_queue.html", context)
 
     def _act(self, request: HttpRequest, concert: ConcertQueue) -> None:
+        """Each action goes through a service and is recorded in the admin history of the concert's queue."""
         action = request.POST.get("action")
         if action in ("pause", "resume"):
-            concert_set_queue_admission(concert=concert, paused=action == "pause")
+            with transaction.atomic():
+                concert_set_queue_admission(concert=concert, paused=action == "pause")
+                self.log_change(
+                    request, concert, "Paused admission" if action == "pause" else "Resumed admission"
+                )
             self.message_user(request, "Admission paused." if action == "pause" else "Admission resumed.")
+        elif action == "cap":
+            raw = request.POST.get("max_active", "").strip()
+            if raw and not raw.isdigit():
+                self.message_user(request, "The cap must be a whole number (blank: no cap).", messages.ERROR)
+                return
+            with transaction.atomic():
+                concert_set_queue_admission(concert=concert, max_active=int(raw or 0))
+                cap = concert.queue_max_active
+                self.log_change(request, concert, f"Set the cap on active users to {cap or 'no cap'}")
+            self.message_user(request, f"Max active users: {cap or 'no cap'}.")
         elif action == "promote":
             admitted = services.queue_promote(concert_id=concert.pk)
+            self.log_change(request, concert, f"Admitted {admitted} token(s) now")
             self.message_user(request, f"Admitted {admitted} token(s).")
         elif action == "expire":
             user = _find_user(request.POST.get("user", ""))
@@ -106,6 +138,7 @@ class ConcertQueueAdmin(admin.ModelAdmin):
                 self.message_user(request, "That user has no live token for this concert.", messages.WARNING)
                 return
             services.queue_token_expire(token=token)
+            self.log_change(request, concert, f"Expired the queue token of {user} (user {user.pk})")
             self.message_user(request, f"Expired the queue token of {user}.")
         else:
             self.message_user(request, "Unknown action.", messages.ERROR)

@@ -1,0 +1,32 @@
+"""The `operators` group with exactly the permissions routine admin work needs (users/operators.py)."""
+
+from django.db import migrations
+
+
+def create_operators_group(apps, schema_editor):
+    from users.operators import operators_group_sync
+
+    operators_group_sync(apps=apps, using=schema_editor.connection.alias)
+
+
+def remove_operators_group(apps, schema_editor):
+    from users.operators import OPERATORS_GROUP
+
+    apps.get_model("auth", "Group").objects.using(schema_editor.connection.alias).filter(
+        name=OPERATORS_GROUP
+    ).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("users", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("concerts", "0002_sales_dashboard"),
+        ("reservations", "0001_initial"),
+        ("payments", "0002_initial"),
+        ("points", "0001_initial"),
+        ("queue_app", "0001_initial"),
+    ]
+
+    operations = [migrations.RunPython(create_operators_group, remove_operators_group)]
