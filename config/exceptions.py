@@ -104,6 +104,8 @@ def exception_to_problem(exc: Exception) -> tuple[int, dict[str, Any], dict[str,
     if isinstance(exc, DomainError):
         if isinstance(exc, ServiceUnavailable):
             headers["Retry-After"] = str(SERVICE_RETRY_AFTER_SECONDS)
+        if getattr(exc, "retry_after", None):  # a domain-level throttle (429) says when to come back
+            headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
         return exc.status_code, problem_body(exc.status_code, exc.code, exc.detail, **exc.extra), headers
     if isinstance(exc, Http404):
         return 404, problem_body(404, "not_found", "Not found."), headers

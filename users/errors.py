@@ -7,6 +7,18 @@ class EmailTaken(DomainError):
     default_detail = "An account with this email already exists."
 
 
+class LoginLocked(DomainError):
+    """Too many failed logins for one email (users/lockout.py); Retry-After says when it unlocks."""
+
+    code = "throttled"
+    status_code = 429
+    default_detail = "Too many failed logins for this account; try again later."
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(f"{self.default_detail} Expected available in {self.retry_after} seconds.")
+
+
 class InvalidCredentials(DomainError):
     code = "authentication_failed"
     status_code = 401

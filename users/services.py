@@ -6,6 +6,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from users.errors import EmailTaken, InvalidCredentials
+from users.lockout import login_failure_record, login_failures_reset, login_lockout_check
 from users.models import User
 
 
@@ -26,7 +27,10 @@ def user_register(*, name: str, email: str, password: str) -> User:
 
 
 def user_issue_access_token(*, email: str, password: str) -> str:
+    login_lockout_check(email=email)  # a locked email is refused before the password is even checked
     user = authenticate(username=email.lower(), password=password)
     if user is None or not user.is_active:
+        login_failure_record(email=email)
         raise InvalidCredentials()
+    login_failures_reset(email=email)
     return str(AccessToken.for_user(user))

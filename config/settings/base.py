@@ -175,6 +175,10 @@ SIMPLE_JWT = {
 
 # --- REST framework -------------------------------------------------------------------------------
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+# Login brute-force protection (users/lockout.py): this many failed logins for one email within
+# LOGIN_LOCKOUT_SECONDS lock it for LOGIN_LOCKOUT_SECONDS (429 throttled); 0 turns it off.
+LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
