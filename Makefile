@@ -46,6 +46,10 @@ bench: install
 test-embedded: install
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/pytest -q -m embedded
 
+## Fault tests on a real stack under load (Redis/PostgreSQL/Celery/gunicorn faults), invariants after each.
+chaos: install
+	$(BIN)/python -m tests.chaos.run
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
