@@ -10,7 +10,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -114,6 +114,9 @@ def exception_to_problem(exc: Exception) -> tuple[int, dict[str, Any], dict[str,
     if isinstance(exc, drf.ValidationError):
         body = problem_body(400, "invalid", "The request is invalid.", fields=_validation_fields(exc.detail))
         return 400, body, headers
+    if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE; Django's own answer is 400 too
+        detail = "The request body is too large."
+        return 400, problem_body(400, "invalid", detail, fields={"body": [detail]}), headers
     if isinstance(exc, drf.ParseError):
         body = problem_body(400, "invalid", str(exc.detail), fields={"body": [str(exc.detail)]})
         return 400, body, headers

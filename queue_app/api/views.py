@@ -102,7 +102,7 @@ def _json_body(request: HttpRequest) -> Any:
         return {}
     try:
         return json.loads(request.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise drf.ParseError(f"JSON parse error - {exc}") from exc
 
 
