@@ -14,10 +14,6 @@ from typing import Any
 
 import pytest
 
-# Playwright's sync API runs an asyncio loop in the test's thread; Django's ORM calls made by the test
-# (factories, assertions, the live server's database flush) would otherwise be refused as async-unsafe.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -44,8 +40,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.fixture(scope="package", autouse=True)
+def _allow_async_unsafe() -> Iterator[None]:
+    """DJANGO_ALLOW_ASYNC_UNSAFE=true while the browser tests run, and only then (manage.py check --deploy
+    rightly refuses it, and other tests run subprocesses that inherit the environment).
+
+    Playwright's sync API runs an asyncio loop in the test's thread; Django's ORM calls made by the test
+    (factories, assertions, the live server's database flush) would otherwise be refused as async-unsafe."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Any]:
+def browser(_allow_async_unsafe: None) -> Iterator[Any]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/ensure-services does it)")
     from playwright.sync_api import sync_playwright
