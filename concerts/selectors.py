@@ -1,10 +1,13 @@
 """Catalog reads. Seat status is computed at read time: a hold past `held_until` reads AVAILABLE."""
 
+import json
 from datetime import date, datetime
 
 from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Value, When
 from django.utils import timezone
+from redis.exceptions import RedisError
 
+from concerts import seat_map_cache
 from concerts.errors import ConcertNotFound, ScheduleNotFound
 from concerts.models import Concert, Schedule, Seat, SeatStatus
 
@@ -147,3 +150,58 @@ def schedule_sales_overview(
         seats_available=Count("seats", filter=seat_available_q(now=now, prefix="seats__")),
         seats_blocked=Count("seats", filter=Q(seats__status=SeatStatus.BLOCKED)),
     ).order_by("starts_at", "id")[:limit]
+
+
+def seat_map_json(*, schedule_id: int, status: str | None = None) -> bytes:
+    """The body of GET /schedules/{id}/seats: every seat by number (or those of one status), in the
+    collection envelope. Served from the Redis cache when it is current; rendered from one query
+    otherwise. Raises ScheduleNotFound."""
+    variant = status or "ALL"
+    version = None
+    if seat_map_cache.enabled():
+        try:
+            version, body = seat_map_cache.lookup(schedule_id=schedule_id, variant=variant)
+        except RedisError:  # the map is still served, from the database, while Redis is away
+            version, body = None, None
+        if body is not None:
+            return body
+    now = timezone.now()
+    if not Schedule.objects.filter(pk=schedule_id).exists():
+        raise ScheduleNotFound()
+    rows = list(
+        Seat.objects.filter(schedule_id=schedule_id)
+        .order_by("number")
+        .values_list("id", "number", "grade", "price", "status", "held_until")
+    )
+    results = []
+    earliest_deadline: datetime | None = None
+    for seat_id, number, grade, price, raw_status, held_until in rows:
+        public = _public_status(raw_status, held_until, now)
+        if public == SeatStatus.HELD and held_until is not None:
+            earliest_deadline = min(earliest_deadline or held_until, held_until)
+        if status is None or public == status:
+            results.append(
+                {"id": seat_id, "number": number, "grade": grade, "price": price, "status": public}
+            )
+    body = json.dumps(
+        {"count": len(results), "next": None, "previous": None, "results": results}, separators=(",", ":")
+    ).encode()
+    if version is not None:
+        ttl_ms = seat_map_cache.MAX_AGE_MS
+        if earliest_deadline is not None:
+            ttl_ms = int((earliest_deadline - now).total_seconds() * 1000)
+        seat_map_cache.store(
+            schedule_id=schedule_id, version=version, variant=variant, body=body, ttl_ms=ttl_ms
+        )
+    return body
+
+
+def _public_status(raw_status: str, held_until: datetime | None, now: datetime) -> str:
+    """The Python twin of seat_public_status() for rows already fetched."""
+    if raw_status == SeatStatus.AVAILABLE or (
+        raw_status == SeatStatus.HELD and held_until is not None and held_until <= now
+    ):
+        return SeatStatus.AVAILABLE.value
+    if raw_status == SeatStatus.HELD:
+        return SeatStatus.HELD.value
+    return SeatStatus.SOLD.value

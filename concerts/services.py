@@ -1,6 +1,7 @@
 """Catalog writes: concerts, schedules, seat generation. Seat status changes for holds and sales live here
 too, as guarded single statements the reservations app calls."""
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,6 +10,7 @@ from typing import Any
 from django.db import connection, transaction
 from rest_framework.exceptions import ValidationError
 
+from concerts import seat_map_cache
 from concerts.errors import SeatNotBlockable, SeatNotBlocked
 from concerts.models import Concert, Schedule, Seat, SeatStatus
 from config import clock
@@ -64,7 +66,9 @@ def seats_generate(
             raise ValidationError({"start_number": ["Some of these seat numbers already exist."]})
         seat_price = schedule.concert.price if price is None else price
         seats = [Seat(schedule=schedule, number=n, grade=grade, price=seat_price) for n in numbers]
-        return Seat.objects.bulk_create(seats, batch_size=1000)
+        created = Seat.objects.bulk_create(seats, batch_size=1000)
+        transaction.on_commit(lambda: seat_map_invalidate(schedule_id=schedule.pk))
+        return created
 
 
 def concert_set_queue_admission(
@@ -152,7 +156,8 @@ class SeatStatusChange:
 def _seat_ids_update(
     *, sql_set: str, set_params: list[Any], sql_guard: str, guard_params: list[Any], seat_ids: list[int]
 ) -> list[int]:
-    """Run the guarded UPDATE; returns the changed seat ids."""
+    """Run the guarded UPDATE; returns the changed seat ids. Cached seat maps of the schedules touched
+    go stale once the transaction commits."""
     if not seat_ids:
         return []
     placeholders = ", ".join(["%s"] * len(seat_ids))
@@ -163,6 +168,8 @@ def _seat_ids_update(
             [*set_params, *seat_ids, *guard_params],
         )
         rows = cursor.fetchall()
+    for schedule_id in sorted({row[1] for row in rows}):
+        transaction.on_commit(functools.partial(seat_map_invalidate, schedule_id=schedule_id))
     return sorted(row[0] for row in rows)
 
 
@@ -238,3 +245,8 @@ def seat_unblock(*, seat_id: int) -> Seat:
     if not result.changed:
         raise SeatNotBlocked(f"Seat not unblocked: {result.refused[seat_id]}.")
     return Seat.objects.get(pk=seat_id)
+
+
+def seat_map_invalidate(*, schedule_id: int) -> None:
+    """Call after a committed seat change (on_commit): cached seat maps of the schedule go stale."""
+    seat_map_cache.invalidate(schedule_ids=[schedule_id])

@@ -36,6 +36,23 @@ def is_retryable(exc: BaseException) -> bool:
     return connection.vendor == "sqlite" and "locked" in str(exc).lower()
 
 
+def _retrying(name: str, attempt_once: Callable[[], R]) -> R:
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return attempt_once()
+        except DatabaseError as exc:
+            if is_retryable(exc) and attempt < MAX_ATTEMPTS:
+                logger.info("retry %s after %s (%d)", name, type(exc).__name__, attempt)
+                time.sleep(random.uniform(0.005, 0.03) * attempt)
+                continue
+            if is_retryable(exc) or _pgcode(exc) in UNAVAILABLE_PGCODES:
+                raise ServiceUnavailable("The system is busy; try again.") from exc
+            if isinstance(exc, OperationalError):
+                raise ServiceUnavailable() from exc
+            raise
+    raise AssertionError("unreachable")
+
+
 def atomic_with_retry(func: Callable[P, R]) -> Callable[P, R]:
     """Run `func` in a transaction, retried on deadlock/serialization failure. Nested inside another
     atomic block it simply joins it: only the outermost transaction can be retried."""
@@ -45,20 +62,24 @@ def atomic_with_retry(func: Callable[P, R]) -> Callable[P, R]:
         if connection.in_atomic_block:
             with transaction.atomic():
                 return func(*args, **kwargs)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                with transaction.atomic():
-                    return func(*args, **kwargs)
-            except DatabaseError as exc:
-                if is_retryable(exc) and attempt < MAX_ATTEMPTS:
-                    logger.info("retry %s after %s (%d)", func.__name__, type(exc).__name__, attempt)
-                    time.sleep(random.uniform(0.005, 0.03) * attempt)
-                    continue
-                if is_retryable(exc) or _pgcode(exc) in UNAVAILABLE_PGCODES:
-                    raise ServiceUnavailable("The system is busy; try again.") from exc
-                if isinstance(exc, OperationalError):
-                    raise ServiceUnavailable() from exc
-                raise
-        raise AssertionError("unreachable")
+
+        def attempt_once() -> R:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+
+        return _retrying(func.__name__, attempt_once)
+
+    return wrapper
+
+
+def statement_with_retry(func: Callable[P, R]) -> Callable[P, R]:
+    """For work that is one statement (its own transaction in autocommit: one round trip, no BEGIN or
+    COMMIT): retried like atomic_with_retry; inside an atomic block it joins that transaction."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if connection.in_atomic_block:
+            return func(*args, **kwargs)
+        return _retrying(func.__name__, lambda: func(*args, **kwargs))
 
     return wrapper

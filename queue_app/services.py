@@ -101,8 +101,9 @@ def queue_token_status(
     return _view(state)
 
 
-def queue_token_require_active(*, token: str | None, user_id: int, concert_id: int) -> QueueTokenView:
-    """Booking guard: the token is ACTIVE, the user's, and for this concert. Reads only (no poll)."""
+def queue_token_require_active(*, token: str | None, user_id: int, concert_id: int | None) -> QueueTokenView:
+    """Booking guard: the token is ACTIVE, the user's, and for this concert. Reads only (no poll).
+    `concert_id=None` leaves the concert check to the caller (it gets the token's concert_id back)."""
     if not token:
         raise QueueTokenRequired()
     state = get_backend().status(
@@ -112,7 +113,7 @@ def queue_token_require_active(*, token: str | None, user_id: int, concert_id: i
         state is None
         or state.status != TokenStatus.ACTIVE
         or state.user_id != _user_id(user_id)
-        or state.concert_id != concert_id
+        or (concert_id is not None and state.concert_id != concert_id)
     ):
         raise QueueTokenNotActive()
     return _view(state)

@@ -7,18 +7,21 @@ statements in concerts.services; the row count decides who won.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 
 from concerts import selectors as concert_selectors
 from concerts import services as concert_services
-from concerts.models import Seat
+from concerts.errors import ScheduleNotFound
+from concerts.models import Schedule, Seat
 from config import clock, metrics
-from config.db import atomic_with_retry
-from queue_app.errors import QueueTokenRequired
+from config.db import atomic_with_retry, statement_with_retry
+from config.exceptions import DomainError
+from queue_app.errors import QueueTokenNotActive
 from queue_app.services import queue_token_require_active
 from reservations.errors import (
     HoldLimitReached,
@@ -36,62 +39,131 @@ from reservations.selectors import reservation_pending_count, reservation_status
 SWEEP_BATCH = 1000
 
 
+@dataclass(frozen=True)
+class HoldRequest:
+    user_id: int
+    concert_id: int  # the concert of the user's ACTIVE queue token
+    schedule_id: int
+    seat_number: int
+    reservation_id: uuid.UUID
+    now: datetime
+    expires_at: datetime
+
+
 def reservation_hold(
     *, user_id: int, schedule_id: int, seat_number: int, queue_token: str | None
 ) -> Reservation:
     """Hold one seat for RESERVATION_HOLD_SECONDS. Needs the user's ACTIVE token for the concert."""
-    if not queue_token:
-        raise QueueTokenRequired()  # before any lookup: no token, no information
-    schedule = concert_selectors.schedule_get(schedule_id=schedule_id)
-    queue_token_require_active(token=queue_token, user_id=user_id, concert_id=schedule.concert_id)
+    token = queue_token_require_active(token=queue_token, user_id=user_id, concert_id=None)
     now = clock.now()
-    if not concert_selectors.schedule_is_on_sale(schedule=schedule, now=now):
-        raise ScheduleClosed()
-    reservation = _hold_seat(user_id=user_id, schedule=schedule, seat_number=seat_number, now=now)
+    request = HoldRequest(
+        user_id=int(user_id),
+        concert_id=token.concert_id,
+        schedule_id=schedule_id,
+        seat_number=seat_number,
+        reservation_id=uuid.uuid4(),
+        now=now,
+        expires_at=now + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS),
+    )
+    hold = _hold_in_one_call if connection.vendor == "postgresql" else _hold_portable
+    reservation = hold(request)
+    _invalidate_seat_map_on_commit(reservation)
     transaction.on_commit(metrics.HOLDS_CREATED.inc)
     return reservation
 
 
+_HOLD_REFUSALS: dict[str, type[DomainError]] = {
+    "schedule_not_found": ScheduleNotFound,
+    "token_other_concert": QueueTokenNotActive,
+    "schedule_closed": ScheduleClosed,
+    "hold_limit_reached": HoldLimitReached,
+    "seat_unavailable": SeatUnavailable,
+    "seat_not_found": SeatNotFound,
+}
+
+
+@statement_with_retry
+def _hold_in_one_call(request: HoldRequest) -> Reservation:
+    """PostgreSQL: the rules of _hold_portable in one round trip (reservations_hold_seat(), migration
+    0002). It writes concerts_seat directly: the one place another app's rows change outside its
+    services, because a hold must cost one statement (issue 7)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT outcome, seat_id, price FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                request.user_id,
+                request.concert_id,
+                request.schedule_id,
+                request.seat_number,
+                request.reservation_id,
+                request.now,
+                request.expires_at,
+                settings.MAX_HOLDS_PER_USER,
+            ],
+        )
+        outcome, seat_id, price = cursor.fetchone()
+    if outcome != "held":
+        raise _HOLD_REFUSALS[outcome]()
+    return _held_reservation(request, seat_id=seat_id, price=price)
+
+
 @atomic_with_retry
-def _hold_seat(*, user_id: int, schedule, seat_number: int, now: datetime) -> Reservation:  # type: ignore[no-untyped-def]
+def _hold_portable(request: HoldRequest) -> Reservation:
+    """Any database (SQLite in embedded mode): the same rules, statement by statement."""
+    schedule = Schedule.objects.filter(pk=request.schedule_id).first()
+    if schedule is None:
+        raise ScheduleNotFound()
+    if schedule.concert_id != request.concert_id:
+        raise QueueTokenNotActive()
+    if not concert_selectors.schedule_is_on_sale(schedule=schedule, now=request.now):
+        raise ScheduleClosed()
     # Serialize one user's holds so concurrent requests cannot overshoot the hold limit.
-    get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True).first()
-    if reservation_pending_count(user_id=user_id, now=now) >= settings.MAX_HOLDS_PER_USER:
+    get_user_model().objects.select_for_update().filter(pk=request.user_id).values_list(
+        "pk", flat=True
+    ).first()
+    if reservation_pending_count(user_id=request.user_id, now=request.now) >= settings.MAX_HOLDS_PER_USER:
         raise HoldLimitReached()
     # A lapsed hold on this seat gives way: its reservation becomes EXPIRED before the seat is retaken,
     # so the one-live-reservation-per-seat constraint holds (reservation before seat: the lock order).
     Reservation.objects.filter(
-        schedule_id=schedule.pk,
-        seat_number=seat_number,
+        schedule_id=request.schedule_id,
+        seat_number=request.seat_number,
         status=ReservationStatus.PENDING,
-        expires_at__lte=now,
+        expires_at__lte=request.now,
     ).update(status=ReservationStatus.EXPIRED)
-    reservation_id = uuid.uuid4()
-    expires_at = now + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS)
     taken = concert_services.seat_take_for_hold(
-        schedule_id=schedule.pk,
-        seat_number=seat_number,
-        reservation_id=reservation_id,
-        held_until=expires_at,
-        now=now,
+        schedule_id=request.schedule_id,
+        seat_number=request.seat_number,
+        reservation_id=request.reservation_id,
+        held_until=request.expires_at,
+        now=request.now,
     )
     if taken is None:
-        if not Seat.objects.filter(schedule_id=schedule.pk, number=seat_number).exists():
+        if not Seat.objects.filter(schedule_id=request.schedule_id, number=request.seat_number).exists():
             raise SeatNotFound()
         raise SeatUnavailable()
     seat_id, price = taken
-    return Reservation.objects.create(
-        id=reservation_id,
-        user_id=user_id,
-        concert_id=schedule.concert_id,
-        schedule_id=schedule.pk,
+    reservation = _held_reservation(request, seat_id=seat_id, price=price)
+    reservation.save(force_insert=True)
+    return reservation
+
+
+def _held_reservation(request: HoldRequest, *, seat_id: int, price: int) -> Reservation:
+    reservation = Reservation(
+        id=request.reservation_id,
+        user_id=request.user_id,
+        concert_id=request.concert_id,
+        schedule_id=request.schedule_id,
         seat_id=seat_id,
-        seat_number=seat_number,
+        seat_number=request.seat_number,
         price=price,
         status=ReservationStatus.PENDING,
-        expires_at=expires_at,
-        created_at=now,
+        expires_at=request.expires_at,
+        created_at=request.now,
+        updated_at=request.now,
     )
+    reservation._state.adding = False  # the row exists (or is saved by the caller)
+    return reservation
 
 
 def _locked_reservation(*, reservation_id: uuid.UUID, user_id: int | None) -> Reservation:
@@ -118,7 +190,13 @@ def reservation_confirm_for_payment(*, reservation_id: uuid.UUID, user_id: int, 
     reservation.status = ReservationStatus.CONFIRMED
     reservation.confirmed_at = now
     reservation.save(update_fields=["status", "confirmed_at", "updated_at"])
+    _invalidate_seat_map_on_commit(reservation)
     return reservation
+
+
+def _invalidate_seat_map_on_commit(reservation: Reservation) -> None:
+    schedule_id = reservation.schedule_id
+    transaction.on_commit(lambda: concert_services.seat_map_invalidate(schedule_id=schedule_id))
 
 
 @atomic_with_retry
@@ -142,6 +220,7 @@ def reservation_cancel(*, reservation_id: uuid.UUID, user_id: int | None) -> Res
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
     reservation.save(update_fields=["status", "cancelled_at", "updated_at"])
+    _invalidate_seat_map_on_commit(reservation)
     return reservation
 
 
@@ -160,6 +239,7 @@ def _release_hold(*, reservation_id: uuid.UUID) -> Reservation:
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
     reservation.save(update_fields=["status", "cancelled_at", "updated_at"])
+    _invalidate_seat_map_on_commit(reservation)
     return reservation
 
 

@@ -140,6 +140,8 @@ QUEUE_ABANDON_SECONDS = env.int("QUEUE_ABANDON_SECONDS", default=300)
 RESERVATION_HOLD_SECONDS = env.int("RESERVATION_HOLD_SECONDS", default=300)
 RESERVATION_EXPIRY_SWEEP_SECONDS = env.int("RESERVATION_EXPIRY_SWEEP_SECONDS", default=30)
 MAX_HOLDS_PER_USER = env.int("MAX_HOLDS_PER_USER", default=4)
+# Seat maps served from a versioned Redis cache (needs REDIS_URL); invalidated after each committed change.
+SEAT_MAP_CACHE_ENABLED = env.bool("SEAT_MAP_CACHE_ENABLED", default=True)
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 
 CELERY_BEAT_SCHEDULE = {

@@ -1,0 +1,93 @@
+"""The seat map's Redis cache: served without SQL, invalidated by committed writes, expired by the
+earliest hold deadline, and never serving a body rendered from an older version."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from concerts import seat_map_cache
+from concerts.selectors import seat_map_json
+from config.redis import get_redis
+from points.services import points_charge
+from tests.booking import booker_for, on_sale_schedule
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cache_on(settings):  # type: ignore[no-untyped-def]
+    if not settings.REDIS_URL:
+        pytest.skip("the seat map cache lives in Redis")
+    settings.SEAT_MAP_CACHE_ENABLED = True
+
+
+def statuses(client, schedule):  # type: ignore[no-untyped-def]
+    return {
+        s["number"]: s["status"]
+        for s in client.get(f"/api/v1/schedules/{schedule.pk}/seats").json()["results"]
+    }
+
+
+def test_a_cached_map_is_served_without_sql(api_client):  # type: ignore[no-untyped-def]
+    schedule = on_sale_schedule(seats=5)
+    first = api_client.get(f"/api/v1/schedules/{schedule.pk}/seats")
+    with CaptureQueriesContext(connection) as queries:
+        second = api_client.get(f"/api/v1/schedules/{schedule.pk}/seats")
+    assert second.status_code == 200 and second.content == first.content
+    assert len(queries) == 0
+    assert second.json()["count"] == 5
+
+
+def test_holds_and_payments_invalidate_once_committed(api_client, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    schedule = on_sale_schedule(seats=3, price=10)
+    fan = booker_for(schedule)
+    assert statuses(api_client, schedule) == {1: "AVAILABLE", 2: "AVAILABLE", 3: "AVAILABLE"}
+    with django_capture_on_commit_callbacks(execute=True):
+        held = fan.hold(schedule, 2).json()
+    assert statuses(api_client, schedule)[2] == "HELD"
+    points_charge(user_id=fan.user.pk, amount=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fan.pay(held["id"]).status_code == 201
+    assert statuses(api_client, schedule)[2] == "SOLD"
+    filtered = api_client.get(f"/api/v1/schedules/{schedule.pk}/seats?status=AVAILABLE").json()
+    assert [s["number"] for s in filtered["results"]] == [1, 3]
+
+
+def test_a_body_showing_a_hold_expires_at_the_hold_deadline(api_client, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    schedule = on_sale_schedule(seats=2)
+    fan = booker_for(schedule)
+    with django_capture_on_commit_callbacks(execute=True):
+        held = fan.hold(schedule, 1).json()
+    api_client.get(f"/api/v1/schedules/{schedule.pk}/seats")
+    redis = get_redis()
+    keys = [k for k in redis.scan_iter(f"seatmap:{schedule.pk}:*")]
+    assert len(keys) == 1
+    deadline_ms = (
+        __import__("datetime").datetime.fromisoformat(held["expires_at"])
+        - __import__("django").utils.timezone.now()
+    ).total_seconds() * 1000
+    assert 0 < redis.pttl(keys[0]) <= deadline_ms + 50
+
+
+def test_a_body_rendered_before_a_change_is_never_served_after_it():  # type: ignore[no-untyped-def]
+    schedule = on_sale_schedule(seats=1)
+    version, body = seat_map_cache.lookup(schedule_id=schedule.pk, variant="ALL")
+    assert body is None
+    seat_map_cache.invalidate(schedule_ids=[schedule.pk])  # a write commits meanwhile
+    seat_map_cache.store(
+        schedule_id=schedule.pk, version=version, variant="ALL", body=b"stale", ttl_ms=60_000
+    )
+    assert seat_map_json(schedule_id=schedule.pk) != b"stale"
+
+
+def test_the_map_is_served_from_the_database_while_redis_is_away(api_client, settings):  # type: ignore[no-untyped-def]
+    schedule = on_sale_schedule(seats=2)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    get_redis.cache_clear()
+    seat_map_cache._lookup_script.cache_clear()
+    try:
+        response = api_client.get(f"/api/v1/schedules/{schedule.pk}/seats")
+        assert response.status_code == 200 and response.json()["count"] == 2
+    finally:
+        get_redis.cache_clear()
+        seat_map_cache._lookup_script.cache_clear()
