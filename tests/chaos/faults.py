@@ -330,7 +330,7 @@ def fault_postgres_restart(ctx: Ctx) -> FaultResult:
     driver.set_phase("pg-after")
     res.check("after restart: /readyz 200", http_status(f"{stack.base_url}/readyz") == 200)
     res.check(
-        "after restart: connections recover without restarting web (the load pays again)",
+        "after restart: connections recover without restarting anything (the worker admits, the load pays)",
         ctx.wait_for_payments(restarted, 3, 30),
     )
     time.sleep(1.0)

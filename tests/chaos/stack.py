@@ -6,7 +6,7 @@ directory removed. Redis runs in the foreground with an append-only file, as in 
 restart keeps the queue.
 """
 
-# ruff: noqa: S603, S607 - a test harness that starts the stack's own programs with fixed arguments
+# ruff: noqa: S603 - a test harness that starts the stack's own programs with fixed arguments
 from __future__ import annotations
 
 import atexit
@@ -317,32 +317,40 @@ class Stack:
         os.kill(self.procs[name].pid, sig)
 
     def web_worker_pids(self) -> list[int]:
+        """The gunicorn master's children, read from /proc (no procps needed)."""
         proc = self.procs.get("gunicorn")
         if proc is None:
             return []
-        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False)
-        return sorted(int(p) for p in out.stdout.split())
+        children = []
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == proc.pid:  # ppid
+                    children.append(int(stat.split("/")[2]))
+        return sorted(children)
 
     def web_worker_serving(self, client_port: int) -> int | None:
-        """The gunicorn worker holding the accepted socket of a client connection from `client_port`."""
-        out = subprocess.run(
-            [
-                "ss",
-                "-Htnp",
-                "state",
-                "established",
-                f"( sport = :{self.http_port} and dport = :{client_port} )",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        workers = set(self.web_worker_pids())
-        for token in out.stdout.replace(",", " ").split():
-            if token.startswith("pid="):
-                pid = int(token[4:])
-                if pid in workers:
-                    return pid
+        """The gunicorn worker holding the accepted socket of a client connection from `client_port`:
+        the socket's inode from /proc/net/tcp, then the worker with a descriptor on it."""
+        inode = None
+        with contextlib.suppress(OSError):
+            for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote, state = fields[1], fields[2], fields[3]
+                if (
+                    state == "01"  # ESTABLISHED
+                    and int(local.split(":")[1], 16) == self.http_port
+                    and int(remote.split(":")[1], 16) == client_port
+                ):
+                    inode = fields[9]
+        if inode is None:
+            return None
+        for pid in self.web_worker_pids():
+            with contextlib.suppress(OSError):
+                for fd in os.scandir(f"/proc/{pid}/fd"):
+                    with contextlib.suppress(OSError):
+                        if os.readlink(fd.path) == f"socket:[{inode}]":
+                            return pid
         return None
 
     def log_tail(self, name: str, lines: int = 30) -> str:
