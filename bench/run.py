@@ -271,12 +271,25 @@ class Runner:
         try:
             if prepare:
                 prepare()
+            adjacent = self.adjacent_baseline() if name in TARGETS else None
             self.results[name] = result = self.measure(name, fn)
+            if adjacent:
+                # a short baseline just before: shows whether the machine changed under this scenario
+                result["adjacent_baseline_rps"] = adjacent
+                result["ratio_to_adjacent_baseline"] = round(float(result["rps"]) / adjacent, 3)  # type: ignore[arg-type]
             if after:
                 after(result)
         except Exception as exc:
             traceback.print_exc()
             self.results[name] = empty_result(f"failed: {type(exc).__name__}: {str(exc)[:300]}")
+
+    def adjacent_baseline(self) -> float | None:
+        from bench.scenarios import http_load
+
+        if self.args.no_adjacent_baselines or self.ctx is None:
+            return None
+        res = http_load.baseline(self.ctx, duration=max(5, self.args.duration // 2))
+        return float(res["rps"])  # type: ignore[arg-type]
 
     def run(self) -> None:
         from bench.scenarios import contention, flow, http_load
@@ -437,8 +450,8 @@ def table(report: dict[str, object]) -> str:
     scenarios: dict[str, dict[str, object]] = report["scenarios"]  # type: ignore[assignment]
     lines = [
         f"{'scenario':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'5xx':>5} {'ratio':>6} "
-        f"{'other':>5}  target",
-        "-" * 90,
+        f"{'adj.':>6} {'other':>5}  target",
+        "-" * 97,
     ]
     for name, r in scenarios.items():
         if r.get("rps") is None:
@@ -454,7 +467,8 @@ def table(report: dict[str, object]) -> str:
         other = (r.get("cores_used") or {}).get("other", "")  # type: ignore[union-attr]
         lines.append(
             f"{name:<16} {r['rps']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['errors_5xx']:>5} "
-            f"{ratio if ratio is not None else '':>6} {other:>5}  {target}: {met}"
+            f"{ratio if ratio is not None else '':>6} {r.get('ratio_to_adjacent_baseline', ''):>6} "
+            f"{other:>5}  {target}: {met}"
         )
     qs = scenarios.get("queue_status", {})
     if qs.get("rps") is not None:
@@ -470,6 +484,8 @@ def table(report: dict[str, object]) -> str:
         ]
     lines += [
         "",
+        "ratio = to the mean of the two full baseline runs (first and last); adj. = to a short baseline "
+        "run just before the scenario.",
         "other = cores used meanwhile by processes outside the benchmark (other work on the box); "
         "ratios are trustworthy only when it is near 0.",
     ]
@@ -484,6 +500,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     parser.add_argument("--no-second-baseline", action="store_true")
+    parser.add_argument(
+        "--no-adjacent-baselines",
+        action="store_true",
+        help="skip the short baseline before each target scenario",
+    )
     parser.add_argument(
         "--wait-quiet",
         type=int,

@@ -28,9 +28,9 @@ def warm_up(ctx: Context) -> None:
     _wrk(ctx, "warmup", [("/healthz", "", [])], duration=3)
 
 
-def baseline(ctx: Context) -> dict[str, object]:
+def baseline(ctx: Context, duration: int | None = None) -> dict[str, object]:
     """A bare Django JsonResponse view (GET /healthz): the framework's limit on this server config."""
-    return _wrk(ctx, "baseline", [("/healthz", "", [])])
+    return _wrk(ctx, "baseline", [("/healthz", "", [])], duration=duration or ctx.duration)
 
 
 def seat_map(ctx: Context) -> dict[str, object]:
