@@ -82,13 +82,19 @@ def busy_cores(seconds: float = 2.0) -> float:
     return round((os.cpu_count() or 1) * (b1 - b0) / total, 2) if total else 0.0
 
 
-def wait_quiet(limit_s: int, threshold: float = 0.3) -> float:
-    """Wait up to `limit_s` for the machine to be quiet (other work below `threshold` cores)."""
+def wait_quiet(limit_s: int, threshold: float = 0.3, samples: int = 5) -> float:
+    """Wait up to `limit_s` for the machine to be quiet: `samples` windows in a row (2 s each) in which
+    other work keeps fewer than `threshold` cores busy."""
     deadline = time.monotonic() + limit_s
+    quiet = 0
     busy = busy_cores()
-    while busy > threshold and time.monotonic() < deadline:
-        log(f"machine busy ({busy} cores used by other work); waiting for it to be quiet")
-        time.sleep(10)
+    while time.monotonic() < deadline:
+        quiet = quiet + 1 if busy <= threshold else 0
+        if quiet >= samples:
+            break
+        if quiet == 0:
+            log(f"machine busy ({busy} cores used by other work); waiting for it to be quiet")
+            time.sleep(5)
         busy = busy_cores()
     return busy
 
