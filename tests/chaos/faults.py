@@ -2,7 +2,6 @@
 fault and after it, and returns its checks; the runner adds the invariant check after each.
 """
 
-# ruff: noqa: S603 - a test harness that starts the stack's own programs with fixed arguments
 from __future__ import annotations
 
 import contextlib

@@ -6,7 +6,6 @@ directory removed. Redis runs in the foreground with an append-only file, as in 
 restart keeps the queue.
 """
 
-# ruff: noqa: S603 - a test harness that starts the stack's own programs with fixed arguments
 from __future__ import annotations
 
 import atexit
@@ -57,7 +56,7 @@ def as_postgres(args: list[str]) -> list[str]:
 
 def http_status(url: str, timeout: float = 2.0) -> int | None:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - our own loopback URL
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)

@@ -135,7 +135,7 @@ def test_multiprocess_mode_sums_every_process(tmp_path):  # type: ignore[no-unty
     }
 
     def run(*args: str) -> str:
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             [sys.executable, "-c", _CHILD, *args],
             cwd=REPO,
             env=env,

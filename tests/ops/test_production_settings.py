@@ -15,7 +15,7 @@ def run_with_production_settings(*args: str, **env: str) -> subprocess.Completed
     environment.update(
         DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="example.com", **env
     )
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, *args], cwd=REPO, env=environment, capture_output=True, text=True, timeout=120
     )
 
