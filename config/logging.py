@@ -73,6 +73,14 @@ _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 }
 
 
+class SkipServiceUnavailable(logging.Filter):
+    """On django.request: a 503 is an answered outage (the exception handler already logged a warning
+    naming the backing service), not a server error worth an ERROR line per request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 503
+
+
 def _record_request_id(record: logging.LogRecord) -> str | None:
     value = getattr(record, "request_id", None)
     if value is None or value == NO_REQUEST_ID:
@@ -121,7 +129,10 @@ def build_logging_config(log_format: str = "plain", level: str = "INFO") -> dict
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": "config.logging.RequestIdFilter"},
+            "skip_503": {"()": "config.logging.SkipServiceUnavailable"},
+        },
         "formatters": {
             "json": {"()": "config.logging.JsonFormatter"},
             "plain": {"format": PLAIN_FORMAT},
@@ -137,7 +148,7 @@ def build_logging_config(log_format: str = "plain", level: str = "INFO") -> dict
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # Our access log replaces runserver's and gunicorn's; 4xx/5xx are logged by it already.
-            "django.request": {"level": "ERROR"},
+            "django.request": {"level": "ERROR", "filters": ["skip_503"]},
             "django.server": {"level": "WARNING"},
             "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},

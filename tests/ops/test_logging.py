@@ -101,3 +101,19 @@ def test_log_format_is_validated():  # type: ignore[no-untyped-def]
     assert build_logging_config("json")["handlers"]["console"]["formatter"] == "json"
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         build_logging_config("xml")
+
+
+def test_an_answered_outage_is_not_logged_as_a_server_error_per_request(caplog):  # type: ignore[no-untyped-def]
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.utils.log import log_response
+
+    request = RequestFactory().get("/api/v1/queue/status")
+    with caplog.at_level("WARNING", logger="django.request"):
+        log_response(
+            "Service Unavailable: %s", request.path, response=HttpResponse(status=503), request=request
+        )
+        log_response(
+            "Internal Server Error: %s", request.path, response=HttpResponse(status=500), request=request
+        )
+    assert [r.status_code for r in caplog.records if r.name == "django.request"] == [500]
