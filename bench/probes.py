@@ -103,7 +103,7 @@ def py_spy() -> str | None:
     return None
 
 
-def start_profile(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes] | None:
+def start_profile(pid: int, seconds: int, out: Path, *, gil: bool = True) -> subprocess.Popen[bytes] | None:
     exe = py_spy()
     if exe is None:
         return None
@@ -120,7 +120,7 @@ def start_profile(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes] 
             "200",
             "--format",
             "raw",
-            "--gil",
+            *(["--gil"] if gil else []),
             "--output",
             str(out),
             "--nonblocking",

@@ -160,6 +160,10 @@ class Runner:
         self.results: dict[str, dict[str, object]] = {}
         self.timings: dict[str, float] = {}
         self.stack = Stack()
+        if args.gunicorn_workers:
+            self.stack.workers = args.gunicorn_workers
+        if args.gunicorn_threads:
+            self.stack.threads = args.gunicorn_threads
         self.ctx: Context | None = None
         self.redis_bytes_per_token: float | None = None
         self.profile = set(args.profile.split(",")) if args.profile else set()
@@ -230,7 +234,7 @@ class Runner:
         if key in self.profile or "all" in self.profile:
             pid = self.stack.gunicorn_worker_pids()[0]
             out = REPO / "bench" / "results" / f"profile-{name.replace(' ', '_').replace('%', 'pct')}.txt"
-            spy = probes.start_profile(pid, self.args.duration + 30, out)
+            spy = probes.start_profile(pid, self.args.duration + 30, out, gil=not self.args.profile_wall)
             if spy is None:
                 log("py-spy not found (pip install py-spy, or PY_SPY=/path/to/py-spy): no profile")
         before = cpu.snapshot(self.stack)
@@ -506,6 +510,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     parser.add_argument("--no-second-baseline", action="store_true")
+    parser.add_argument(
+        "--gunicorn-workers", type=int, default=0, help="experiments only (default: one per core)"
+    )
+    parser.add_argument("--gunicorn-threads", type=int, default=0, help="experiments only (default: 4)")
+    parser.add_argument(
+        "--profile-wall",
+        action="store_true",
+        help="profile every thread's wall time (default: only the GIL holder)",
+    )
     parser.add_argument(
         "--no-adjacent-baselines",
         action="store_true",
