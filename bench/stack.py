@@ -180,7 +180,12 @@ class Stack:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        opts = " ".join(f"-c {k}={v}" for k, v in PG_SETTINGS.items())
+        settings = dict(PG_SETTINGS)
+        # experiments only, e.g. BENCH_PG_SETTINGS="synchronous_commit=off,shared_buffers=1GB"
+        for item in filter(None, os.environ.get("BENCH_PG_SETTINGS", "").split(",")):
+            key, _, value = item.partition("=")
+            settings[key.strip()] = value.strip()
+        opts = " ".join(f"-c {k}={v}" for k, v in settings.items())
         opts += f" -p {self.pg_port} -k {pgdir}"
         subprocess.run(
             self._as_postgres(
