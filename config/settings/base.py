@@ -90,7 +90,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A health check costs a round trip (SELECT 1) on every request, as much as the work itself on the
+    # hot paths. Without it a connection broken by a database restart fails one request with a clean
+    # 503 and is then replaced (Django closes connections that errored at the end of the request).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
     DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast instead of queueing forever behind a stuck lock; the statement is retried or answered 503.
     DATABASES["default"]["OPTIONS"].setdefault(
