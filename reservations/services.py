@@ -123,13 +123,17 @@ def _hold_portable(request: HoldRequest) -> Reservation:
     ).first()
     if reservation_pending_count(user_id=request.user_id, now=request.now) >= settings.MAX_HOLDS_PER_USER:
         raise HoldLimitReached()
+    seat_id = (
+        Seat.objects.filter(schedule_id=request.schedule_id, number=request.seat_number)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if seat_id is None:
+        raise SeatNotFound()
     # A lapsed hold on this seat gives way: its reservation becomes EXPIRED before the seat is retaken,
     # so the one-live-reservation-per-seat constraint holds (reservation before seat: the lock order).
     Reservation.objects.filter(
-        schedule_id=request.schedule_id,
-        seat_number=request.seat_number,
-        status=ReservationStatus.PENDING,
-        expires_at__lte=request.now,
+        seat_id=seat_id, status=ReservationStatus.PENDING, expires_at__lte=request.now
     ).update(status=ReservationStatus.EXPIRED)
     taken = concert_services.seat_take_for_hold(
         schedule_id=request.schedule_id,
@@ -139,8 +143,6 @@ def _hold_portable(request: HoldRequest) -> Reservation:
         now=request.now,
     )
     if taken is None:
-        if not Seat.objects.filter(schedule_id=request.schedule_id, number=request.seat_number).exists():
-            raise SeatNotFound()
         raise SeatUnavailable()
     seat_id, price = taken
     reservation = _held_reservation(request, seat_id=seat_id, price=price)

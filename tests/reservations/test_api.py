@@ -285,3 +285,18 @@ def test_hold_with_idempotency_key_is_replayed_not_repeated():  # type: ignore[n
     assert first.json() == again.json()
     assert Reservation.objects.count() == 1
     assert_problem(fan.hold(schedule, 5, HTTP_IDEMPOTENCY_KEY="hold-4"), 422, "idempotency_key_reused")
+
+
+def test_a_lapsed_hold_left_pending_behind_a_blocked_seat_gives_way_to_a_new_hold():  # type: ignore[no-untyped-def]
+    from concerts.services import seat_block, seat_unblock
+
+    schedule = on_sale_schedule()
+    held = booker_for(schedule).hold(schedule, 1).json()
+    lapse(held["id"])
+    seat = Seat.objects.get(schedule=schedule, number=1)
+    seat_block(seat_id=seat.pk)  # an operator takes the seat off sale, then puts it back
+    seat_unblock(seat_id=seat.pk)
+    assert Reservation.objects.get(pk=held["id"]).status == ReservationStatus.PENDING  # not swept yet
+    response = booker_for(schedule).hold(schedule, 1)
+    assert response.status_code == 201, response.json()
+    assert Reservation.objects.get(pk=held["id"]).status == ReservationStatus.EXPIRED

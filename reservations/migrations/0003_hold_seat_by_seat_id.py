@@ -1,0 +1,81 @@
+"""reservations_hold_seat(), revised: find the seat once by (schedule, number) through its unique index,
+then expire a lapsed hold's reservation by seat id (the partial unique index on live reservations).
+The first version matched reservations by schedule and seat number, which scanned every reservation of
+the schedule on each hold."""
+
+from django.db import migrations
+
+HOLD_SEAT_SQL = """
+CREATE OR REPLACE FUNCTION reservations_hold_seat(
+    p_user_id bigint, p_concert_id bigint, p_schedule_id bigint, p_seat_number integer,
+    p_reservation_id uuid, p_now timestamptz, p_expires_at timestamptz, p_max_holds integer
+) RETURNS TABLE (outcome text, seat_id bigint, price integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_schedule record;
+    v_seat_id bigint;
+    v_pending integer;
+    v_price integer;
+BEGIN
+    SELECT s.concert_id, s.starts_at, s.sales_open_at, s.sales_close_at INTO v_schedule
+      FROM concerts_schedule s WHERE s.id = p_schedule_id;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'schedule_not_found'::text, NULL::bigint, NULL::integer; RETURN;
+    END IF;
+    IF v_schedule.concert_id <> p_concert_id THEN
+        RETURN QUERY SELECT 'token_other_concert'::text, NULL::bigint, NULL::integer; RETURN;
+    END IF;
+    IF NOT (v_schedule.sales_open_at <= p_now
+            AND p_now < COALESCE(v_schedule.sales_close_at, v_schedule.starts_at)) THEN
+        RETURN QUERY SELECT 'schedule_closed'::text, NULL::bigint, NULL::integer; RETURN;
+    END IF;
+    -- One user's holds one at a time, so racing requests cannot overshoot the hold limit.
+    PERFORM pg_advisory_xact_lock(8001, mod(p_user_id, 2147483647)::integer);
+    SELECT count(*) INTO v_pending FROM reservations_reservation r
+     WHERE r.user_id = p_user_id AND r.status = 'PENDING' AND r.expires_at > p_now;
+    IF v_pending >= p_max_holds THEN
+        RETURN QUERY SELECT 'hold_limit_reached'::text, NULL::bigint, NULL::integer; RETURN;
+    END IF;
+
+    SELECT s.id INTO v_seat_id
+      FROM concerts_seat s WHERE s.schedule_id = p_schedule_id AND s.number = p_seat_number;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'seat_not_found'::text, NULL::bigint, NULL::integer; RETURN;
+    END IF;
+
+    -- A lapsed hold on this seat gives way first (reservation before seat: the lock order). By seat id
+    -- it is one probe of the partial unique index on live reservations.
+    UPDATE reservations_reservation r SET status = 'EXPIRED', updated_at = p_now
+     WHERE r.seat_id = v_seat_id AND r.status = 'PENDING' AND r.expires_at <= p_now;
+
+    -- The guard is the rule: of any number of concurrent holds on this seat exactly one matches.
+    UPDATE concerts_seat s
+       SET status = 'HELD', held_until = p_expires_at, reservation_id = p_reservation_id, updated_at = p_now
+     WHERE s.id = v_seat_id
+       AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= p_now))
+    RETURNING s.price INTO v_price;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'seat_unavailable'::text, NULL::bigint, NULL::integer; RETURN;
+    END IF;
+
+    INSERT INTO reservations_reservation
+        (id, user_id, concert_id, schedule_id, seat_id, seat_number, price, status,
+         expires_at, created_at, updated_at)
+    VALUES (p_reservation_id, p_user_id, p_concert_id, p_schedule_id, v_seat_id, p_seat_number, v_price,
+            'PENDING', p_expires_at, p_now, p_now);
+    RETURN QUERY SELECT 'held'::text, v_seat_id, v_price;
+END;
+$$;
+"""
+
+
+def create(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(HOLD_SEAT_SQL)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("reservations", "0002_hold_seat_function")]
+
+    # Reversing keeps this version: 0002's reverse drops the function anyway.
+    operations = [migrations.RunPython(create, migrations.RunPython.noop)]
