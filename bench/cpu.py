@@ -9,6 +9,7 @@ import os
 import resource
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.stack import Stack
 
@@ -60,6 +61,11 @@ def snapshot(stack: Stack) -> dict[str, float]:
         groups["redis"] = [int(rp.read_text().strip())]
     for name, pids in groups.items():
         snap[name] = sum(_proc_cpu(p, with_children=(i == 0)) for i, p in enumerate(pids))
+    # each gunicorn worker apart: keep-alive connections stay with the worker that accepted them, so a
+    # run whose connections landed unevenly shows one worker near a core and the other idle
+    if "gunicorn" in stack.procs:
+        for pid in _children(stack.procs["gunicorn"].pid):
+            snap[f"worker:{pid}"] = _proc_cpu(pid)
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
     snap["machine"] = (user + nice + system + irq + softirq + steal) / TICK
@@ -69,16 +75,22 @@ def snapshot(stack: Stack) -> dict[str, float]:
     return snap
 
 
-def cores_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """Average cores used by each group between two snapshots, the whole machine's busy cores, and
-    `other`: the machine minus the stack and the load generator."""
+def cores_used(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    """Average cores used by each group between two snapshots, the whole machine's busy cores,
+    `other`: the machine minus the stack and the load generator, and each gunicorn worker's cores."""
     elapsed = after["t"] - before["t"]
-    out = {}
+    out: dict[str, Any] = {}
+    workers = []
     for k in after:
         if k != "t" and k in before and elapsed > 0:
-            out[k] = round((after[k] - before[k]) / elapsed, 2)
+            value = round((after[k] - before[k]) / elapsed, 2)
+            if k.startswith("worker:"):
+                workers.append(value)
+            else:
+                out[k] = value
     # what else ran on the box meanwhile (other people's tests, the kernel's share not charged to us)
     out["other"] = round(
         max(0.0, out.get("machine", 0) - sum(v for k, v in out.items() if k != "machine")), 2
     )
+    out["gunicorn_workers"] = sorted(workers, reverse=True)
     return out

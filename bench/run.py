@@ -15,6 +15,7 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -168,6 +169,7 @@ class Runner:
         self.redis_bytes_per_token: float | None = None
         self.profile = set(args.profile.split(",")) if args.profile else set()
         self.profiles: dict[str, object] = {}
+        self.adjacent_runs: list[float] = []
         self.pg_stats = False
 
     def step(self, name: str, fn: Callable[[], object]) -> object:
@@ -299,6 +301,7 @@ class Runner:
         if self.args.no_adjacent_baselines or self.ctx is None:
             return None
         res = http_load.baseline(self.ctx, duration=max(5, self.args.duration // 2))
+        self.adjacent_runs.append(float(res["rps"]))  # type: ignore[arg-type]
         return float(res["rps"])  # type: ignore[arg-type]
 
     def run(self) -> None:
@@ -349,15 +352,23 @@ class Runner:
             ],
             queue=True,
         )
-        if "baseline" in self.only and not self.args.no_second_baseline:
-            # Again at the end: the two runs show the drift of the machine during the benchmark.
-            again = self.measure("baseline (again)", lambda: http_load.baseline(ctx))
+        if "baseline" in self.only and "rps" in self.results.get("baseline", {}):
             first = self.results["baseline"]
-            runs = [first["rps"], again["rps"]]
+            runs = [float(first["rps"])]  # type: ignore[arg-type]
+            p99s = [first["p99_ms"]]
+            if not self.args.no_second_baseline:
+                # Again at the end: the runs show the drift of the machine during the benchmark.
+                again = self.measure("baseline (again)", lambda: http_load.baseline(ctx))
+                runs.append(float(again["rps"]))  # type: ignore[arg-type]
+                p99s.append(again["p99_ms"])
+            # The run's baseline is the median of every baseline measured in it (first, the short ones
+            # before each target scenario, last): one disturbed run cannot move every ratio.
+            every = runs + self.adjacent_runs
             first["runs_rps"] = runs
+            first["adjacent_runs_rps"] = self.adjacent_runs
             first["rps_first_run"] = runs[0]
-            first["rps"] = round(sum(runs) / 2, 1)  # type: ignore[arg-type]
-            first["p99_ms_runs"] = [first["p99_ms"], again["p99_ms"]]
+            first["rps"] = round(statistics.median(every), 1)
+            first["p99_ms_runs"] = p99s
 
     def seed_waiting(self) -> None:
         from config.redis import get_redis
@@ -494,8 +505,8 @@ def table(report: dict[str, object]) -> str:
         ]
     lines += [
         "",
-        "ratio = to the mean of the two full baseline runs (first and last); adj. = to a short baseline "
-        "run just before the scenario.",
+        "ratio = to the median of every baseline run (first, last, and the short ones before each target "
+        "scenario); adj. = to the short baseline run just before the scenario.",
         "other = cores used meanwhile by processes outside the benchmark (other work on the box); "
         "ratios are trustworthy only when it is near 0.",
     ]

@@ -25,7 +25,7 @@ def _wrk(
 
 def warm_up(ctx: Context) -> None:
     """A short untimed run so both workers have imported their views and opened their connections."""
-    _wrk(ctx, "warmup", [("/healthz", "", [])], duration=3)
+    _wrk(ctx, "warmup", [("/healthz", "", [])], duration=5)
 
 
 def baseline(ctx: Context, duration: int | None = None) -> dict[str, object]:
