@@ -33,16 +33,17 @@ def _pg_reset() -> None:
         cursor.execute("SELECT pg_stat_statements_reset()")
 
 
-def _pg_read() -> list[tuple[str, int]]:
+def _pg_read() -> list[tuple[str, int, float]]:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT query, calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+            "SELECT query, calls, total_exec_time FROM pg_stat_statements s "
+            "JOIN pg_database d ON d.oid = s.dbid "
             "WHERE d.datname = current_database() AND query NOT ILIKE '%pg_stat_statements%' "
             "ORDER BY calls DESC"
         )
-        return [(q, int(c)) for q, c in cursor.fetchall()]
+        return [(q, int(c), float(t)) for q, c, t in cursor.fetchall()]
 
 
 def _is_fk_check(query: str) -> bool:
@@ -80,14 +81,18 @@ class RoundTrips:
         if self.pg:
             rows = _pg_read()
             connection.close()
-            total = sum(c for _, c in rows)
+            total = sum(c for _, c, _ in rows)
             # Foreign-key checks run by PostgreSQL's RI triggers inside a statement: counted, not round trips.
-            fk = sum(c for q, c in rows if _is_fk_check(q))
+            fk = sum(c for q, c, _ in rows if _is_fk_check(q))
             out["db_round_trips_per_request"] = round((total - fk) / requests, 2)
             out["db_fk_checks_per_request"] = round(fk / requests, 2)
             out["db_top_statements"] = [
-                {"per_request": round(c / requests, 2), "query": " ".join(q.split())[:160]}
-                for q, c in rows[:20]
+                {
+                    "per_request": round(c / requests, 2),
+                    "mean_exec_ms": round(t / c, 3) if c else None,  # inside PostgreSQL, per call
+                    "query": " ".join(q.split())[:160],
+                }
+                for q, c, t in rows[:20]
                 if c / requests >= 0.01
             ]
         out["redis_commands_per_request"] = {
