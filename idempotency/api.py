@@ -11,6 +11,8 @@ DomainError or ValidationError to refuse. Example:
         return run_idempotent(request, handler)
 """
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -35,20 +37,33 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 )
 
 
-def run_idempotent(request: Request, handler: Handler) -> Response:
-    key = request.headers.get(HEADER)
+def idempotent_answer(
+    *, user_id: int, key: str | None, method: str, path: str, body: object, handler: Handler
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(status, body, headers) of a request that may carry an Idempotency-Key; for DRF and plain views.
+    `body` is the parsed request body (malformed JSON never gets here, so it is never stored)."""
     if key is None:
-        status, body = handler()
-        return Response(body, status=status)
+        status, answer = handler()
+        return status, answer, {}
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ValidationError({HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} characters long."]})
-    # request.data parses the body first: malformed JSON is a plain 400, never stored.
-    fingerprint = idempotency_fingerprint(method=request.method or "", path=request.path, body=request.data)
-    status, body, replayed = idempotent_call(
-        user_id=request.user.pk, key=key, fingerprint=fingerprint, handler=handler
+    fingerprint = idempotency_fingerprint(method=method, path=path, body=body)
+    status, answer, replayed = idempotent_call(
+        user_id=user_id, key=key, fingerprint=fingerprint, handler=handler
     )
     if replayed:
         metrics.IDEMPOTENT_REPLAYS.inc()
-    headers = {REPLAYED_HEADER: "true"} if replayed else {}
+    return status, answer, ({REPLAYED_HEADER: "true"} if replayed else {})
+
+
+def run_idempotent(request: Request, handler: Handler) -> Response:
+    status, body, headers = idempotent_answer(
+        user_id=request.user.pk,
+        key=request.headers.get(HEADER),
+        method=request.method or "",
+        path=request.path,
+        body=request.data if HEADER in request.headers else None,
+        handler=handler,
+    )
     content_type = PROBLEM_CONTENT_TYPE if status >= 400 else None
     return Response(body, status=status, headers=headers, content_type=content_type)

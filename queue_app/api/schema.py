@@ -7,9 +7,6 @@ so /api/schema/ describes the real endpoints while requests never enter DRF.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -75,9 +72,3 @@ class QueueStatusDoc(_DocumentationOnly):
     )
     def get(self, request: Request) -> Response:
         return self._served_elsewhere()
-
-
-def documented(view: Callable[..., Any], doc: type[APIView]) -> Callable[..., Any]:
-    view.cls = doc  # type: ignore[attr-defined]
-    view.initkwargs = {}  # type: ignore[attr-defined]
-    return view

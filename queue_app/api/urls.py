@@ -1,12 +1,13 @@
 from django.urls import URLPattern, path
 
+from config.api.plain import documented
 from queue_app.api import schema, views
 
 urlpatterns: list[URLPattern] = [
     path(
         "queue/tokens",
-        schema.documented(views.queue_token_issue, schema.QueueTokenIssueDoc),
+        documented(views.queue_token_issue, schema.QueueTokenIssueDoc),
         name="queue-token-issue",
     ),
-    path("queue/status", schema.documented(views.queue_status, schema.QueueStatusDoc), name="queue-status"),
+    path("queue/status", documented(views.queue_status, schema.QueueStatusDoc), name="queue-status"),
 ]
