@@ -1,9 +1,15 @@
 from django.urls import path
 
-from reservations.api import views
+from config.api.plain import documented
+from reservations.api import hot, views
 
 urlpatterns = [
-    path("reservations", views.ReservationListCreateView.as_view(), name="reservation-list"),
+    # GET is the DRF list view, POST (the hold, a hot path) a plain view; the schema documents both.
+    path(
+        "reservations",
+        documented(hot.reservations_collection, views.ReservationListCreateView),
+        name="reservation-list",
+    ),
     path(
         "reservations/<uuid:reservation_id>", views.ReservationDetailView.as_view(), name="reservation-detail"
     ),

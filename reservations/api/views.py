@@ -1,12 +1,10 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.schema import problem_responses
-from config.api.throttling import throttle
-from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
+from idempotency.api import IDEMPOTENCY_KEY_PARAMETER
 from reservations import selectors, services
 from reservations.api.serializers import ReservationCreateInput, ReservationOutput
 
@@ -17,9 +15,6 @@ QUEUE_TOKEN_PARAMETER = OpenApiParameter(
 
 class ReservationListCreateView(GenericAPIView):
     serializer_class = ReservationOutput
-
-    def get_throttles(self):  # type: ignore[no-untyped-def]
-        return [throttle("booking")()] if self.request.method == "POST" else []
 
     @extend_schema(
         responses={
@@ -52,19 +47,9 @@ class ReservationListCreateView(GenericAPIView):
         operation_id="reservations_create",
     )
     def post(self, request: Request) -> Response:
-        data = ReservationCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-
-        def hold() -> tuple[int, dict]:
-            reservation = services.reservation_hold(
-                user_id=request.user.pk,
-                schedule_id=data.validated_data["schedule_id"],
-                seat_number=data.validated_data["seat_number"],
-                queue_token=request.headers.get("X-Queue-Token"),
-            )
-            return status.HTTP_201_CREATED, ReservationOutput(reservation).data
-
-        return run_idempotent(request, hold)
+        # Documentation only: POST is served by reservations.api.hot.reservation_hold_view, which the
+        # URL routes to before this view is reached.
+        raise NotImplementedError("POST /reservations is served by reservations.api.hot")
 
 
 class ReservationDetailView(GenericAPIView):

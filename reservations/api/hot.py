@@ -1,0 +1,86 @@
+"""POST /api/v1/reservations as a plain view: the seat rush's hot path (see config.api.plain).
+
+Same contract as a DRF view would give (Bearer auth, the `booking` rate limit, Idempotency-Key, problem
+documents), without DRF's request cycle or serializers. GET on the same path stays the DRF list view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from config import clock
+from config.api.plain import authenticated_user_id, json_body, plain_endpoint, positive_ints, require_rate
+from config.exceptions import PROBLEM_CONTENT_TYPE
+from idempotency.api import HEADER as IDEMPOTENCY_HEADER
+from idempotency.api import idempotent_answer
+from reservations import services
+from reservations.api.views import ReservationListCreateView
+from reservations.models import Reservation
+from reservations.selectors import reservation_status_now
+
+HOLD_FIELDS = {"schedule_id": 2**63 - 1, "seat_number": 2**31 - 1}  # as ReservationCreateInput says
+_list_view = ReservationListCreateView.as_view()
+
+
+def _iso(moment: Any) -> str:
+    # The format DRF's DateTimeField writes: ISO 8601 in the current time zone (UTC), "Z" for +00:00.
+    text = timezone.localtime(moment).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def reservation_body(reservation: Reservation) -> dict[str, Any]:
+    """ReservationOutput's fields, built by hand (a test keeps the two identical)."""
+    return {
+        "id": str(reservation.pk),
+        "schedule_id": reservation.schedule_id,
+        "concert_id": reservation.concert_id,
+        "seat_id": reservation.seat_id,
+        "seat_number": reservation.seat_number,
+        "price": reservation.price,
+        "status": reservation_status_now(reservation, now=clock.now()),
+        "expires_at": _iso(reservation.expires_at),
+        "created_at": _iso(reservation.created_at),
+    }
+
+
+@plain_endpoint("POST")
+def reservation_hold_view(request: HttpRequest) -> HttpResponse:
+    user_id = authenticated_user_id(request, required=True)
+    assert user_id is not None  # required=True raises instead
+    require_rate(request, "booking")
+    body = json_body(request)
+    wanted = positive_ints(body, HOLD_FIELDS)
+
+    def hold() -> tuple[int, dict[str, Any]]:
+        reservation = services.reservation_hold(
+            user_id=user_id,
+            schedule_id=wanted["schedule_id"],
+            seat_number=wanted["seat_number"],
+            queue_token=request.headers.get("X-Queue-Token"),
+        )
+        return 201, reservation_body(reservation)
+
+    status, answer, headers = idempotent_answer(
+        user_id=user_id,
+        key=request.headers.get(IDEMPOTENCY_HEADER),
+        method="POST",
+        path=request.path,
+        body=body,
+        handler=hold,
+    )
+    response = JsonResponse(answer, status=status, headers=headers)
+    if status >= 400:  # a stored refusal, replayed
+        response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    return response
+
+
+@csrf_exempt
+def reservations_collection(request: HttpRequest) -> HttpResponse:
+    """/reservations: POST holds a seat (plain view), anything else is the DRF list view."""
+    if request.method == "POST":
+        return reservation_hold_view(request)
+    return _list_view(request)
