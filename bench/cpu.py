@@ -56,9 +56,8 @@ def snapshot(stack: Stack) -> dict[str, float]:
     pm = stack.work / "pg" / "data" / "postmaster.pid"
     if pm.exists():
         groups["postgres"] = _tree(int(pm.read_text().split()[0]))
-    rp = stack.work / "redis.pid"
-    if rp.exists():
-        groups["redis"] = [int(rp.read_text().strip())]
+    if "redis" in stack.procs:
+        groups["redis"] = [stack.procs["redis"].pid]
     for name, pids in groups.items():
         snap[name] = sum(_proc_cpu(p, with_children=(i == 0)) for i, p in enumerate(pids))
     # each gunicorn worker apart: keep-alive connections stay with the worker that accepted them, so a

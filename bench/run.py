@@ -147,7 +147,8 @@ def machine_info(stack: Stack) -> dict[str, object]:
         "wrk": wrk_version.split("[")[0].strip().removeprefix("wrk "),
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "git_commit": commit + ("+dirty" if dirty else ""),
-        "server": f"gunicorn --worker-class gthread --workers {stack.workers} --threads {stack.threads}, "
+        "server": f"gunicorn --worker-class gthread --workers {stack.web_workers} "
+        f"--threads {stack.web_threads}, "
         "config.settings.production, DEBUG off, access log off, RATE_LIMITS_ENABLED=false",
         "load": "wrk -t2 -c64 (Lua: bench/wrk/lines.lua) on the same cores; Python asyncio driver for "
         "contention and flow",
@@ -162,9 +163,9 @@ class Runner:
         self.timings: dict[str, float] = {}
         self.stack = Stack()
         if args.gunicorn_workers:
-            self.stack.workers = args.gunicorn_workers
+            self.stack.web_workers = args.gunicorn_workers
         if args.gunicorn_threads:
-            self.stack.threads = args.gunicorn_threads
+            self.stack.web_threads = args.gunicorn_threads
         self.ctx: Context | None = None
         self.redis_bytes_per_token: float | None = None
         self.profile = set(args.profile.split(",")) if args.profile else set()
@@ -234,7 +235,7 @@ class Runner:
         spy = None
         key = name.split(" ")[0]
         if key in self.profile or "all" in self.profile:
-            pid = self.stack.gunicorn_worker_pids()[0]
+            pid = self.stack.web_worker_pids()[0]
             out = REPO / "bench" / "results" / f"profile-{name.replace(' ', '_').replace('%', 'pct')}.txt"
             spy = probes.start_profile(pid, self.args.duration + 30, out, gil=not self.args.profile_wall)
             if spy is None:

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
-import sys
 import time
 import uuid
 
 from bench.context import Context
 from bench.httpclient import Pool, percentile
-from bench.stack import REPO
 
 CONCURRENCY = 64
 MAX_SEAT_TRIES = 30
@@ -98,18 +95,17 @@ async def _buy(
 
 def _admit_all(ctx: Context, concert_id: int, count: int) -> float:
     """One admission round of the whole flow queue through the management command (the operators' tool)."""
-    env = ctx.stack.app_env(QUEUE_PROMOTION_BATCH_SIZE=str(count))
     started = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "manage.py", "promote_queue", "--concert", str(concert_id)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise FlowError(f"promote_queue failed: {proc.stdout}{proc.stderr}")
+    try:
+        ctx.stack.manage(
+            "promote_queue",
+            "--concert",
+            str(concert_id),
+            timeout=None,
+            QUEUE_PROMOTION_BATCH_SIZE=str(count),
+        )
+    except RuntimeError as exc:
+        raise FlowError(str(exc)) from exc
     return time.perf_counter() - started
 
 
