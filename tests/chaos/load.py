@@ -207,8 +207,9 @@ class LoadDriver:
         return reply
 
     # --- virtual users ---------------------------------------------------------------------------
-    def _active_token(self, client: Http, booker: Booker, deadline: float) -> str | None:
-        reply = self._call(
+    def _issue(self, client: Http, booker: Booker) -> Reply:
+        """POST /queue/tokens for the load's concert, recorded as queue_issue."""
+        return self._call(
             client,
             "queue_issue",
             "POST",
@@ -216,6 +217,9 @@ class LoadDriver:
             {"concert_id": self.concert_id},
             booker.auth,
         )
+
+    def _active_token(self, client: Http, booker: Booker, deadline: float) -> str | None:
+        reply = self._issue(client, booker)
         if reply.status not in (200, 201):
             return None
         token = reply.body["token"]
@@ -315,14 +319,7 @@ class LoadDriver:
                 if not self._running(deadline):
                     return
                 if token is None or i % 50 == 0:
-                    reply = self._call(
-                        client,
-                        "queue_issue",
-                        "POST",
-                        "/api/v1/queue/tokens",
-                        {"concert_id": self.concert_id},
-                        booker.auth,
-                    )
+                    reply = self._issue(client, booker)
                     token = reply.body.get("token") if reply.status in (200, 201) else None
                 if token is not None:
                     self._call(
