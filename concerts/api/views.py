@@ -1,5 +1,6 @@
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -7,6 +8,7 @@ from rest_framework.response import Response
 
 from concerts import selectors
 from concerts.api.serializers import (
+    PUBLIC_SEAT_STATUSES,
     ConcertDetailOutput,
     ConcertOutput,
     ScheduleListQuery,
@@ -15,6 +17,7 @@ from concerts.api.serializers import (
     SeatOutput,
 )
 from config.api.pagination import WholeCollection
+from config.api.plain import plain_endpoint
 from config.api.schema import problem_responses
 
 
@@ -93,8 +96,15 @@ class SeatListView(_PublicList):
         operation_id="schedules_seats_list",
     )
     def get(self, request: Request, schedule_id: int) -> Response:
-        query = SeatListQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        # The seat map is the hottest catalog read: its JSON body comes rendered from the cache.
-        body = selectors.seat_map_json(schedule_id=schedule_id, status=query.validated_data.get("status"))
-        return HttpResponse(body, content_type="application/json")
+        # Documentation only: served by seat_map_view below, the hottest catalog read.
+        raise NotImplementedError("GET /schedules/{id}/seats is served by concerts.api.views.seat_map_view")
+
+
+@plain_endpoint("GET")
+def seat_map_view(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    """The seat map as a plain view: its JSON body comes rendered from the cache (one Redis call)."""
+    status = request.GET.get("status")
+    if status is not None and status not in PUBLIC_SEAT_STATUSES:
+        raise ValidationError({"status": [f'"{status}" is not a valid choice.']})
+    body = selectors.seat_map_json(schedule_id=schedule_id, status=status)
+    return HttpResponse(body, content_type="application/json")

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 _bearer = BearerTokenAuthentication()
 _STANDARD_KEYS = {"type", "title", "status", "detail", "code"}
-View = Callable[[HttpRequest], HttpResponse]
+View = Callable[..., HttpResponse]
 
 
 def problem_for(exc: Exception) -> HttpResponse:
@@ -53,11 +53,11 @@ def plain_endpoint(method: str) -> Callable[[View], View]:
     def decorate(func: View) -> View:
         @csrf_exempt
         @wraps(func)
-        def view(request: HttpRequest) -> HttpResponse:
+        def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 if request.method != method:
                     raise drf.MethodNotAllowed(request.method or "")
-                return func(request)
+                return func(request, *args, **kwargs)
             except Exception as exc:
                 response = problem_for(exc)
                 if isinstance(exc, drf.MethodNotAllowed):
