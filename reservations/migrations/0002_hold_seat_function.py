@@ -1,8 +1,9 @@
 """reservations_hold_seat(): the whole hold in one PostgreSQL round trip.
 
-The same rules as reservations.services._hold_seat (the portable path SQLite runs), in one function so a
-hold costs one call: serialize the user's holds (advisory lock), check the sales window and the hold
-limit, expire a lapsed hold on the seat, take the seat with a guarded UPDATE, insert the reservation.
+The same rules as reservations.services._hold_portable (the path SQLite runs), in one function so a
+hold costs one call: check the schedule and sales window, serialize the user's holds (advisory lock),
+check the hold limit, find the seat by its unique index, expire a lapsed hold on it by seat id, take
+the seat with a guarded UPDATE, insert the reservation.
 Each statement in a plpgsql function sees the effects of the ones before it, and the whole call is one
 transaction (or joins the caller's).
 """
@@ -17,8 +18,8 @@ CREATE OR REPLACE FUNCTION reservations_hold_seat(
 LANGUAGE plpgsql AS $$
 DECLARE
     v_schedule record;
-    v_pending integer;
     v_seat_id bigint;
+    v_pending integer;
     v_price integer;
 BEGIN
     SELECT s.concert_id, s.starts_at, s.sales_open_at, s.sales_close_at INTO v_schedule
@@ -33,7 +34,6 @@ BEGIN
             AND p_now < COALESCE(v_schedule.sales_close_at, v_schedule.starts_at)) THEN
         RETURN QUERY SELECT 'schedule_closed'::text, NULL::bigint, NULL::integer; RETURN;
     END IF;
-
     -- One user's holds one at a time, so racing requests cannot overshoot the hold limit.
     PERFORM pg_advisory_xact_lock(8001, mod(p_user_id, 2147483647)::integer);
     SELECT count(*) INTO v_pending FROM reservations_reservation r
@@ -42,23 +42,25 @@ BEGIN
         RETURN QUERY SELECT 'hold_limit_reached'::text, NULL::bigint, NULL::integer; RETURN;
     END IF;
 
-    -- A lapsed hold on this seat gives way first (reservation before seat: the lock order).
-    UPDATE reservations_reservation r SET status = 'EXPIRED', updated_at = p_now
-     WHERE r.schedule_id = p_schedule_id AND r.seat_number = p_seat_number
-       AND r.status = 'PENDING' AND r.expires_at <= p_now;
+    SELECT s.id INTO v_seat_id
+      FROM concerts_seat s WHERE s.schedule_id = p_schedule_id AND s.number = p_seat_number;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'seat_not_found'::text, NULL::bigint, NULL::integer; RETURN;
+    END IF;
 
+    -- A lapsed hold on this seat gives way first (reservation before seat: the lock order). By seat id
+    -- it is one probe of the partial unique index on live reservations.
+    UPDATE reservations_reservation r SET status = 'EXPIRED', updated_at = p_now
+     WHERE r.seat_id = v_seat_id AND r.status = 'PENDING' AND r.expires_at <= p_now;
+
+    -- The guard is the rule: of any number of concurrent holds on this seat exactly one matches.
     UPDATE concerts_seat s
        SET status = 'HELD', held_until = p_expires_at, reservation_id = p_reservation_id, updated_at = p_now
-     WHERE s.schedule_id = p_schedule_id AND s.number = p_seat_number
+     WHERE s.id = v_seat_id
        AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= p_now))
-    RETURNING s.id, s.price INTO v_seat_id, v_price;
+    RETURNING s.price INTO v_price;
     IF NOT FOUND THEN
-        IF EXISTS (SELECT 1 FROM concerts_seat s WHERE s.schedule_id = p_schedule_id AND s.number = p_seat_number) THEN
-            RETURN QUERY SELECT 'seat_unavailable'::text, NULL::bigint, NULL::integer;
-        ELSE
-            RETURN QUERY SELECT 'seat_not_found'::text, NULL::bigint, NULL::integer;
-        END IF;
-        RETURN;
+        RETURN QUERY SELECT 'seat_unavailable'::text, NULL::bigint, NULL::integer; RETURN;
     END IF;
 
     INSERT INTO reservations_reservation
