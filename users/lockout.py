@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from config import clock
+from config.api.fail_open import fail_open
 from users.errors import LoginLocked
 
 
@@ -29,6 +30,7 @@ def _keys(email: str) -> tuple[str, str]:
     return f"login:failures:{digest}", f"login:locked:{digest}"
 
 
+@fail_open(None)
 def login_lockout_check(*, email: str) -> None:
     """Raise LoginLocked (429) while the email is locked."""
     if not _enabled():
@@ -42,6 +44,7 @@ def login_lockout_check(*, email: str) -> None:
         raise LoginLocked(retry_after=math.ceil(remaining))
 
 
+@fail_open(0)
 def login_failure_record(*, email: str) -> int:
     """Count one failed login for the email; lock it when the count reaches LOGIN_MAX_FAILURES.
     Returns the failures counted in the current window (0 when it has just locked, or when off)."""
@@ -62,6 +65,7 @@ def login_failure_record(*, email: str) -> int:
     return 0
 
 
+@fail_open(None)
 def login_failures_reset(*, email: str) -> None:
     """A successful login: forget the failures counted so far."""
     if _enabled():
