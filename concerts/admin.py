@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -273,6 +274,12 @@ class SeatAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a seat may carry reservations; take it off sale by blocking it
+
+    def save_model(self, request: HttpRequest, obj: Seat, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # A new seat or a new grade/price must show in the cached seat map at once.
+        schedule_id = obj.schedule_id
+        transaction.on_commit(lambda: services.seat_map_invalidate(schedule_id=schedule_id))
 
     @admin.display(description="status", ordering="status")
     def status_now(self, obj: Seat) -> str:

@@ -4,12 +4,12 @@ import json
 from datetime import date, datetime
 
 from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Value, When
-from django.utils import timezone
 from redis.exceptions import RedisError
 
 from concerts import seat_map_cache
 from concerts.errors import ConcertNotFound, ScheduleNotFound
 from concerts.models import Concert, Schedule, Seat, SeatStatus
+from config import clock
 
 
 def seat_available_q(*, now: datetime, prefix: str = "") -> Q:
@@ -30,7 +30,7 @@ def seat_public_status(*, now: datetime) -> Case:
 
 
 def concert_list() -> QuerySet[Concert]:
-    now = timezone.now()
+    now = clock.now()
     return Concert.objects.annotate(
         next_schedule_at=Min("schedules__starts_at", filter=Q(schedules__starts_at__gt=now))
     ).order_by("name", "id")
@@ -43,13 +43,9 @@ def concert_get(*, concert_id: int) -> Concert:
     return concert
 
 
-def concert_exists(*, concert_id: int) -> bool:
-    return Concert.objects.filter(pk=concert_id).exists()
-
-
 def schedule_list_bookable(*, concert: Concert, on_date: date | None = None) -> QuerySet[Schedule]:
     """Schedules a fan can book now: in the future, sales open, at least one seat available."""
-    now = timezone.now()
+    now = clock.now()
     qs = (
         Schedule.objects.filter(concert=concert, starts_at__gt=now, sales_open_at__lte=now)
         .filter(Q(sales_close_at__isnull=True) | Q(sales_close_at__gt=now))
@@ -65,42 +61,10 @@ def schedule_list_bookable(*, concert: Concert, on_date: date | None = None) -> 
     return qs
 
 
-def schedule_get(*, schedule_id: int) -> Schedule:
-    schedule = Schedule.objects.select_related("concert").filter(pk=schedule_id).first()
-    if schedule is None:
-        raise ScheduleNotFound()
-    return schedule
-
-
 def schedule_is_on_sale(*, schedule: Schedule, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
+    now = now or clock.now()
     closes_at = schedule.sales_close_at or schedule.starts_at
     return schedule.sales_open_at <= now < closes_at
-
-
-def seat_list(*, schedule: Schedule, status: str | None = None) -> QuerySet[Seat]:
-    qs = (
-        Seat.objects.filter(schedule=schedule)
-        .annotate(public_status=seat_public_status(now=timezone.now()))
-        .only("id", "number", "grade", "price", "status", "held_until")
-        .order_by("number")
-    )
-    if status:
-        qs = qs.filter(public_status=status)
-    return qs
-
-
-def seat_counts_by_status(*, schedule: Schedule) -> dict[str, int]:
-    """Counts by public status, for admin summaries."""
-    rows = (
-        Seat.objects.filter(schedule=schedule)
-        .annotate(public_status=seat_public_status(now=timezone.now()))
-        .values("public_status")
-        .annotate(n=Count("id"))
-    )
-    counts = {s: 0 for s in (SeatStatus.AVAILABLE, SeatStatus.HELD, SeatStatus.SOLD)}
-    counts.update({row["public_status"]: row["n"] for row in rows})
-    return {str(k): v for k, v in counts.items()}
 
 
 # --- Operators (admin): the seat map summary and the sales dashboard ----------------------------------
@@ -119,7 +83,7 @@ def seat_counts_by_grade_and_status(*, schedule: Schedule) -> dict[str, dict[str
     """{grade: {AVAILABLE, HELD, SOLD, BLOCKED: n}} for one schedule, in one query (admin seat map)."""
     rows = (
         Seat.objects.filter(schedule=schedule)
-        .annotate(op_status=seat_operator_status(now=timezone.now()))
+        .annotate(op_status=seat_operator_status(now=clock.now()))
         .values("grade", "op_status")
         .annotate(n=Count("id"))
         .order_by("grade")
@@ -136,7 +100,7 @@ def schedule_sales_overview(
 ) -> QuerySet[Schedule]:
     """Schedules with their seats counted by operator status, in one query: seats_total, seats_sold,
     seats_held (live holds), seats_available (incl. lapsed holds) and seats_blocked. Soonest first."""
-    now = timezone.now()
+    now = clock.now()
     qs = Schedule.objects.select_related("concert")
     if concert_id is not None:
         qs = qs.filter(concert_id=concert_id)
@@ -165,7 +129,7 @@ def seat_map_json(*, schedule_id: int, status: str | None = None) -> bytes:
             version, body = None, None
         if body is not None:
             return body
-    now = timezone.now()
+    now = clock.now()
     if not Schedule.objects.filter(pk=schedule_id).exists():
         raise ScheduleNotFound()
     rows = list(

@@ -1,5 +1,2 @@
-from config.exceptions import NotFound
-
-
-class PaymentNotFound(NotFound):
-    default_detail = "Payment not found."
+"""Payments raise no errors of their own: a refused payment is the reservation's (not found, expired,
+not pending), the wallet's (insufficient points) or the queue token's."""

@@ -1,9 +1,9 @@
 """Paying a hold with points. One transaction: hold checked and confirmed, seat SOLD, points debited,
-payment written; the queue token is expired once that has committed. Any failure changes nothing."""
+payment written, queue token expired (with the Redis queue: right after the commit). Any failure
+changes nothing."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import datetime
 
@@ -15,15 +15,13 @@ from config.exceptions import DomainError
 from payments.models import Payment, PaymentStatus
 from points.services import points_debit, points_refund
 from queue_app.errors import QueueTokenRequired
-from queue_app.services import queue_token_expire, queue_token_require_active
+from queue_app.services import queue_token_expire_with_transaction, queue_token_require_active
 from reservations import selectors as reservation_selectors
 from reservations.models import Reservation
 from reservations.services import reservation_confirm_for_payment
 
-logger = logging.getLogger(__name__)
 
-
-def payment_reference(reservation_id: uuid.UUID) -> str:
+def payment_reference(*, reservation_id: uuid.UUID) -> str:
     """The ledger reference tying a PAYMENT/REFUND row to its reservation (unique per kind)."""
     return f"reservation:{reservation_id}"
 
@@ -34,35 +32,31 @@ def payment_create(*, user_id: int, reservation_id: uuid.UUID, queue_token: str 
     reservation = reservation_selectors.reservation_get(user_id=user_id, reservation_id=reservation_id)  # 404
     queue_token_require_active(token=queue_token, user_id=user_id, concert_id=reservation.concert_id)
     try:
-        payment = _pay(user_id=user_id, reservation_id=reservation.pk, now=clock.now())
+        payment = _pay(
+            user_id=user_id, reservation_id=reservation.pk, queue_token=queue_token, now=clock.now()
+        )
     except DomainError:
         metrics.PAYMENTS_FAILED.inc()
         raise
     transaction.on_commit(metrics.PAYMENTS_COMPLETED.inc)
-    # The token's job is done; expiring it is outside the database transaction (it may live in Redis),
-    # so it runs only once the payment is committed. If it fails, the token still lapses at its TTL.
-    transaction.on_commit(lambda: _expire_token_quietly(queue_token))
     return payment
 
 
 @atomic_with_retry
-def _pay(*, user_id: int, reservation_id: uuid.UUID, now: datetime) -> Payment:
+def _pay(*, user_id: int, reservation_id: uuid.UUID, queue_token: str, now: datetime) -> Payment:
     reservation = reservation_confirm_for_payment(reservation_id=reservation_id, user_id=user_id, now=now)
-    points_debit(user_id=user_id, amount=reservation.price, reference=payment_reference(reservation.pk))
-    return Payment.objects.create(
+    points_debit(
+        user_id=user_id, amount=reservation.price, reference=payment_reference(reservation_id=reservation.pk)
+    )
+    payment = Payment.objects.create(
         user_id=user_id,
         reservation=reservation,
         amount=reservation.price,
         status=PaymentStatus.COMPLETED,
         created_at=now,
     )
-
-
-def _expire_token_quietly(token: str) -> None:
-    try:
-        queue_token_expire(token=token)
-    except Exception:
-        logger.warning("could not expire queue token after payment", exc_info=True)
+    queue_token_expire_with_transaction(token=queue_token)  # the token's job is done
+    return payment
 
 
 def payment_refund_for_reservation(*, reservation: Reservation, now: datetime) -> Payment | None:
@@ -71,7 +65,9 @@ def payment_refund_for_reservation(*, reservation: Reservation, now: datetime) -
     if payment is None or payment.status != PaymentStatus.COMPLETED:
         return payment
     points_refund(
-        user_id=reservation.user_id, amount=payment.amount, reference=payment_reference(reservation.pk)
+        user_id=reservation.user_id,
+        amount=payment.amount,
+        reference=payment_reference(reservation_id=reservation.pk),
     )
     payment.status = PaymentStatus.REFUNDED
     payment.refunded_at = now

@@ -119,7 +119,7 @@ class ConcertQueueAdmin(admin.ModelAdmin):
             self.message_user(request, "Admission paused." if action == "pause" else "Admission resumed.")
         elif action == "cap":
             raw = request.POST.get("max_active", "").strip()
-            if raw and not raw.isdigit():
+            if raw and not (raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1):
                 self.message_user(request, "The cap must be a whole number (blank: no cap).", messages.ERROR)
                 return
             with transaction.atomic():
@@ -154,6 +154,9 @@ class QueueTokenAdmin(admin.ModelAdmin):
     list_select_related = ("concert", "user")
     readonly_fields = ("token", "user", "concert", "status", "issued_at", "last_seen_at", "expires_at")
     date_hierarchy = "issued_at"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # tokens end through the services (expire), never by deleting rows
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from concerts.errors import ConcertNotFound
 from concerts.models import Concert
@@ -122,6 +122,25 @@ def queue_token_require_active(*, token: str | None, user_id: int, concert_id: i
 def queue_token_expire(*, token: str) -> None:
     """End a token now (a payment completed, or an operator said so). Idempotent; unknown is a no-op."""
     get_backend().expire(token=token, now=clock.now())
+
+
+def queue_token_expire_with_transaction(*, token: str) -> None:
+    """Expire the token as part of the caller's transaction (a payment). The database backend writes
+    inside it, so the token expires or not together with the payment. Redis cannot join a database
+    transaction: there the token is expired once the transaction has committed, and should Redis fail
+    at that moment the token still lapses at its TTL (logged)."""
+    backend = get_backend()
+    if backend.name == "database":
+        backend.expire(token=token, now=clock.now())
+        return
+
+    def expire_after_commit() -> None:
+        try:
+            backend.expire(token=token, now=clock.now())
+        except Exception:
+            logger.warning("queue token not expired after commit; it lapses at its TTL", exc_info=True)
+
+    transaction.on_commit(expire_after_commit)
 
 
 def queue_promote(*, concert_id: int) -> int:

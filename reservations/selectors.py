@@ -3,29 +3,14 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import Case, CharField, F, QuerySet, Value, When
+from django.db.models import QuerySet
 
-from config import clock
 from reservations.errors import ReservationNotFound
 from reservations.models import Reservation, ReservationStatus
 
 
-def reservation_current_status(*, now: datetime) -> Case:
-    return Case(
-        When(
-            status=ReservationStatus.PENDING, expires_at__lte=now, then=Value(ReservationStatus.EXPIRED.value)
-        ),
-        default=F("status"),
-        output_field=CharField(),
-    )
-
-
 def reservation_list(*, user_id: int) -> QuerySet[Reservation]:
-    return (
-        Reservation.objects.filter(user_id=user_id)
-        .annotate(current_status=reservation_current_status(now=clock.now()))
-        .order_by("-created_at", "-id")
-    )
+    return Reservation.objects.filter(user_id=user_id).order_by("-created_at", "-id")
 
 
 def reservation_get(*, user_id: int, reservation_id: uuid.UUID) -> Reservation:
@@ -42,7 +27,7 @@ def reservation_pending_count(*, user_id: int, now: datetime) -> int:
     ).count()
 
 
-def reservation_status_now(reservation: Reservation, *, now: datetime) -> str:
+def reservation_status_now(*, reservation: Reservation, now: datetime) -> str:
     if reservation.status == ReservationStatus.PENDING and reservation.expires_at <= now:
         return ReservationStatus.EXPIRED.value
     return str(reservation.status)

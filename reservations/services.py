@@ -7,12 +7,14 @@ statements in concerts.services; the row count decides who won.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from concerts import selectors as concert_selectors
 from concerts import services as concert_services
@@ -35,6 +37,7 @@ from reservations.errors import (
 )
 from reservations.models import Reservation, ReservationStatus
 from reservations.selectors import reservation_pending_count, reservation_status_now
+from users.errors import AccountGone
 
 SWEEP_BATCH = 1000
 
@@ -82,12 +85,23 @@ _HOLD_REFUSALS: dict[str, type[DomainError]] = {
 }
 
 
+@contextmanager
+def _account_must_exist() -> Iterator[None]:
+    """The hold's insert names the user: a token outliving its deleted account fails the foreign key."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if "user_id" in str(getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""):
+            raise AccountGone() from exc
+        raise
+
+
 @statement_with_retry
 def _hold_in_one_call(request: HoldRequest) -> Reservation:
     """PostgreSQL: the rules of _hold_portable in one round trip (reservations_hold_seat(), migration
     0002). It writes concerts_seat directly: the one place another app's rows change outside its
     services, because a hold must cost one statement (issue 7)."""
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _account_must_exist():
         cursor.execute(
             "SELECT outcome, seat_id, price FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s)",
             [
@@ -118,9 +132,11 @@ def _hold_portable(request: HoldRequest) -> Reservation:
     if not concert_selectors.schedule_is_on_sale(schedule=schedule, now=request.now):
         raise ScheduleClosed()
     # Serialize one user's holds so concurrent requests cannot overshoot the hold limit.
-    get_user_model().objects.select_for_update().filter(pk=request.user_id).values_list(
-        "pk", flat=True
-    ).first()
+    if (
+        get_user_model().objects.select_for_update().filter(pk=request.user_id).values_list("pk").first()
+        is None
+    ):
+        raise AccountGone()
     if reservation_pending_count(user_id=request.user_id, now=request.now) >= settings.MAX_HOLDS_PER_USER:
         raise HoldLimitReached()
     seat_id = (
@@ -182,7 +198,7 @@ def reservation_confirm_for_payment(*, reservation_id: uuid.UUID, user_id: int, 
     """Inside the payment's transaction: lock the hold, check it, sell the seat, mark it CONFIRMED.
     Raises before changing anything when the hold is not payable."""
     reservation = _locked_reservation(reservation_id=reservation_id, user_id=user_id)
-    status = reservation_status_now(reservation, now=now)
+    status = reservation_status_now(reservation=reservation, now=now)
     if status == ReservationStatus.EXPIRED:
         raise ReservationExpired()
     if status != ReservationStatus.PENDING:
@@ -194,6 +210,13 @@ def reservation_confirm_for_payment(*, reservation_id: uuid.UUID, user_id: int, 
     reservation.save(update_fields=["status", "confirmed_at", "updated_at"])
     _invalidate_seat_map_on_commit(reservation)
     return reservation
+
+
+def _release_seat(reservation: Reservation, *, now: datetime) -> None:
+    """The seat of a live hold or sale goes back on sale. It must still be this reservation's: if the
+    guarded update matches nothing, the transaction is refused rather than the mismatch hidden."""
+    if not concert_services.seat_release(seat_id=reservation.seat_id, reservation_id=reservation.pk, now=now):
+        raise ReservationNotCancellable("The seat changed meanwhile; try again.")
 
 
 def _invalidate_seat_map_on_commit(reservation: Reservation) -> None:
@@ -209,14 +232,14 @@ def reservation_cancel(*, reservation_id: uuid.UUID, user_id: int | None) -> Res
 
     now = clock.now()
     reservation = _locked_reservation(reservation_id=reservation_id, user_id=user_id)
-    status = reservation_status_now(reservation, now=now)
+    status = reservation_status_now(reservation=reservation, now=now)
     if status == ReservationStatus.CONFIRMED:
         if reservation.schedule.starts_at <= now:
             raise ReservationNotCancellable("The show has started; this ticket can no longer be refunded.")
-        concert_services.seat_release(seat_id=reservation.seat_id, reservation_id=reservation.pk, now=now)
+        _release_seat(reservation, now=now)
         payment_refund_for_reservation(reservation=reservation, now=now)
     elif status == ReservationStatus.PENDING:
-        concert_services.seat_release(seat_id=reservation.seat_id, reservation_id=reservation.pk, now=now)
+        _release_seat(reservation, now=now)
     else:
         raise ReservationNotCancellable()
     reservation.status = ReservationStatus.CANCELLED
@@ -235,9 +258,9 @@ def reservation_release_hold(*, reservation_id: uuid.UUID) -> Reservation:
 def _release_hold(*, reservation_id: uuid.UUID) -> Reservation:
     now = clock.now()
     reservation = _locked_reservation(reservation_id=reservation_id, user_id=None)
-    if reservation_status_now(reservation, now=now) != ReservationStatus.PENDING:
+    if reservation_status_now(reservation=reservation, now=now) != ReservationStatus.PENDING:
         raise ReservationNotCancellable("Only a live, unpaid hold can be released.")
-    concert_services.seat_release(seat_id=reservation.seat_id, reservation_id=reservation.pk, now=now)
+    _release_seat(reservation, now=now)
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
     reservation.save(update_fields=["status", "cancelled_at", "updated_at"])

@@ -23,3 +23,11 @@ class InvalidCredentials(DomainError):
     code = "authentication_failed"
     status_code = 401
     default_detail = "Email or password is wrong."
+
+
+class AccountGone(DomainError):
+    """A valid token for an account that no longer exists (tokens are checked without a query)."""
+
+    code = "authentication_failed"
+    status_code = 401
+    default_detail = "This account no longer exists."

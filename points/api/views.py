@@ -31,9 +31,12 @@ class PointsChargeView(APIView):
         operation_id="points_charge",
     )
     def post(self, request: Request) -> Response:
+        # Validated before the Idempotency-Key is looked at: a 400 is not stored, so the corrected body
+        # can be sent again with the same key.
+        data = PointsChargeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+
         def handler() -> tuple[int, dict[str, Any]]:
-            data = PointsChargeInput(data=request.data)
-            data.is_valid(raise_exception=True)
             balance = services.points_charge(user_id=request.user.pk, amount=data.validated_data["amount"])
             return 200, BalanceOutput({"balance": balance}).data
 

@@ -41,7 +41,7 @@ def reservation_body(reservation: Reservation) -> dict[str, Any]:
         "seat_id": reservation.seat_id,
         "seat_number": reservation.seat_number,
         "price": reservation.price,
-        "status": reservation_status_now(reservation, now=clock.now()),
+        "status": reservation_status_now(reservation=reservation, now=clock.now()),
         "expires_at": _iso(reservation.expires_at),
         "created_at": _iso(reservation.created_at),
     }

@@ -25,4 +25,4 @@ class ReservationOutput(serializers.Serializer):
     @extend_schema_field(serializers.ChoiceField(choices=ReservationStatus.choices))
     def get_status(self, obj: Reservation) -> str:
         # Always the status as of now: a lapsed hold says EXPIRED whether or not the sweep ran.
-        return reservation_status_now(obj, now=clock.now())
+        return reservation_status_now(reservation=obj, now=clock.now())

@@ -36,3 +36,16 @@ def test_if_empty_does_nothing_when_concerts_exist():  # type: ignore[no-untyped
     Concert.objects.create(name="Existing", price=1)
     call_command("seed_concerts", if_empty=True)
     assert Concert.objects.count() == 1
+
+
+def test_seeding_again_on_a_later_day_adds_no_schedules():  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+    from unittest import mock
+
+    call_command("seed_concerts", concerts=1, schedules=2, seats=5)
+    later = timezone.now() + timedelta(days=3)
+    with mock.patch(
+        "django.utils.timezone.now", return_value=later
+    ):  # the machine's clock, outside the project
+        call_command("seed_concerts", concerts=1, schedules=2, seats=5)
+    assert Schedule.objects.count() == 2 and Seat.objects.count() == 10

@@ -300,3 +300,18 @@ def test_a_lapsed_hold_left_pending_behind_a_blocked_seat_gives_way_to_a_new_hol
     response = booker_for(schedule).hold(schedule, 1)
     assert response.status_code == 201, response.json()
     assert Reservation.objects.get(pk=held["id"]).status == ReservationStatus.EXPIRED
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key is checked when the hold commits
+def test_a_token_outliving_its_deleted_account_cannot_hold(settings):  # type: ignore[no-untyped-def]
+    from users.models import User
+
+    schedule = on_sale_schedule()
+    fan = booker_for(schedule)
+    User.objects.filter(pk=fan.user.pk).delete()  # the bearer token lives on (checked without a query)
+    response = fan.hold(schedule, 1)
+    if settings.QUEUE_BACKEND == "database":  # the queue token row went with the account
+        assert_problem(response, 403, "queue_token_not_active")
+    else:  # the Redis queue token lives on too: the hold itself finds the account gone
+        assert_problem(response, 401, "authentication_failed")
+    assert not Reservation.objects.exists()

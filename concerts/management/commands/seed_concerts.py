@@ -1,5 +1,6 @@
-"""Seed demo concerts. Idempotent: concerts are matched by name, schedules by start time, and seats are
-only added up to the asked count."""
+"""Seed demo concerts. Idempotent: concerts are matched by name, a concert's future schedules count
+towards the asked number (on whatever day they were seeded), and seats are only added up to the asked
+count."""
 
 from datetime import timedelta
 
@@ -51,13 +52,15 @@ class Command(BaseCommand):
                 concert = Concert.objects.filter(name=name).first() or services.concert_create(
                     name=name, price=50_000 + 10_000 * (i % 5), venue="Demo Arena"
                 )
+                # Future schedules already there count, whatever day they were seeded on.
+                upcoming = list(concert.schedules.filter(starts_at__gt=timezone.now()).order_by("starts_at"))
                 for j in range(n_schedules):
-                    starts_at = base_day + timedelta(days=7 * j + i)
-                    schedule = Schedule.objects.filter(concert=concert, starts_at=starts_at).first()
-                    if schedule is None:
+                    if j < len(upcoming):
+                        schedule = upcoming[j]
+                    else:
                         schedule = services.schedule_create(
                             concert=concert,
-                            starts_at=starts_at,
+                            starts_at=base_day + timedelta(days=7 * j + i),
                             sales_open_at=timezone.now() - timedelta(hours=1),
                         )
                     created_seats += self._fill_seats(schedule, concert.price, n_seats)
