@@ -19,10 +19,20 @@ class Reservation(models.Model):
     """A user's hold on one seat of one schedule, and after payment their ticket."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reservations")
-    concert = models.ForeignKey("concerts.Concert", on_delete=models.PROTECT, related_name="+")
-    schedule = models.ForeignKey("concerts.Schedule", on_delete=models.PROTECT, related_name="reservations")
-    seat = models.ForeignKey("concerts.Seat", on_delete=models.PROTECT, related_name="reservations")
+    # Each index costs every hold an insertion: the foreign keys lean on the composite and partial
+    # indexes below (user) or go without (concert, schedule, seat: looked up by operators only).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reservations", db_index=False
+    )
+    concert = models.ForeignKey(
+        "concerts.Concert", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    schedule = models.ForeignKey(
+        "concerts.Schedule", on_delete=models.PROTECT, related_name="reservations", db_index=False
+    )
+    seat = models.ForeignKey(
+        "concerts.Seat", on_delete=models.PROTECT, related_name="reservations", db_index=False
+    )
     seat_number = models.PositiveIntegerField()
     price = models.PositiveIntegerField(help_text="The seat's price when it was held; what payment charges.")
     status = models.CharField(
