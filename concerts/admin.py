@@ -21,11 +21,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from rest_framework.exceptions import ValidationError
 
 from concerts import selectors, services
 from concerts.models import Concert, SalesDashboard, Schedule, Seat, SeatStatus
 from config.db import atomic_with_retry
+from config.exceptions import InvalidInput
 from payments import selectors as payment_selectors
 
 MAX_SEAT_NUMBERS = services.MAX_SEATS_PER_GENERATION
@@ -230,8 +230,8 @@ class ScheduleAdmin(admin.ModelAdmin):
                     grade=form.cleaned_data.get("generate_grade") or "R",
                     price=form.cleaned_data.get("generate_price"),
                 )
-            except ValidationError as exc:
-                self.message_user(request, f"Seats not generated: {exc.detail}", messages.ERROR)
+            except InvalidInput as exc:
+                self.message_user(request, f"Seats not generated: {exc}", messages.ERROR)
             else:
                 text = f"Generated {len(seats)} seats ({_numbers_text([s.number for s in seats])})."
                 self.log_change(request, schedule, text)

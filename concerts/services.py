@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from rest_framework.exceptions import ValidationError
 
 from concerts import seat_map_cache
 from concerts.errors import SeatNotBlockable, SeatNotBlocked
 from concerts.models import Concert, Schedule, Seat, SeatStatus
 from config import clock
 from config.db import atomic_with_retry
+from config.exceptions import InvalidInput
 
 MAX_SEATS_PER_GENERATION = 10_000
 
@@ -47,9 +47,9 @@ def seats_generate(
 ) -> list[Seat]:
     """Add `count` seats numbered after the schedule's last seat (or from `start_number`)."""
     if not 1 <= count <= MAX_SEATS_PER_GENERATION:
-        raise ValidationError({"count": [f"Must be between 1 and {MAX_SEATS_PER_GENERATION}."]})
+        raise InvalidInput({"count": [f"Must be between 1 and {MAX_SEATS_PER_GENERATION}."]})
     if price is not None and price < 0:
-        raise ValidationError({"price": ["Must not be negative."]})
+        raise InvalidInput({"price": ["Must not be negative."]})
     with transaction.atomic():
         if start_number is None:
             last = (
@@ -60,10 +60,10 @@ def seats_generate(
             )
             start_number = (last or 0) + 1
         elif start_number < 1:
-            raise ValidationError({"start_number": ["Must be at least 1."]})
+            raise InvalidInput({"start_number": ["Must be at least 1."]})
         numbers = range(start_number, start_number + count)
         if Seat.objects.filter(schedule=schedule, number__in=numbers).exists():
-            raise ValidationError({"start_number": ["Some of these seat numbers already exist."]})
+            raise InvalidInput({"start_number": ["Some of these seat numbers already exist."]})
         seat_price = schedule.concert.price if price is None else price
         seats = [Seat(schedule=schedule, number=n, grade=grade, price=seat_price) for n in numbers]
         created = Seat.objects.bulk_create(seats, batch_size=1000)
@@ -80,7 +80,7 @@ def concert_set_queue_admission(
         updates["queue_paused"] = paused
     if max_active is not None:
         if max_active < 0:
-            raise ValidationError({"max_active": ["Must not be negative."]})
+            raise InvalidInput({"max_active": ["Must not be negative."]})
         updates["queue_max_active"] = max_active or None  # 0 clears the cap
     if updates:
         Concert.objects.filter(pk=concert.pk).update(**updates)

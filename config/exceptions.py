@@ -45,6 +45,21 @@ class NotFound(DomainError):
     default_detail = "Not found."
 
 
+class InvalidInput(DomainError):
+    """A service refused its arguments: 400 `invalid` with per-field messages, as a serializer says it."""
+
+    code = "invalid"
+    status_code = 400
+    default_detail = "The request is invalid."
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        self.fields = fields
+        super().__init__(extra={"fields": fields})
+
+    def __str__(self) -> str:
+        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in self.fields.items())
+
+
 class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     status_code = 503

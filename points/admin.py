@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from rest_framework.exceptions import ValidationError
 
 from config.db import atomic_with_retry
 from config.exceptions import DomainError
@@ -86,8 +85,8 @@ class WalletAdmin(_ReadOnly, admin.ModelAdmin):
 
             try:
                 balance = atomic_with_retry(adjust_and_log)()
-            except (DomainError, ValidationError) as exc:
-                form.add_error(None, str(getattr(exc, "detail", exc)))
+            except DomainError as exc:  # InvalidInput included
+                form.add_error(None, str(exc))
             else:
                 self.message_user(request, f"Balance adjusted; it is now {balance}.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:points_wallet_change", args=[wallet.pk]))

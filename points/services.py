@@ -7,10 +7,9 @@ read-modify-write, no lost update, never below zero; the ledger row follows in t
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from config.db import atomic_with_retry
-from config.exceptions import NotFound
+from config.exceptions import InvalidInput, NotFound
 from points.errors import InsufficientPoints
 from points.models import LedgerEntry, Wallet
 
@@ -26,17 +25,17 @@ _APPLY_SQL = (
 def _require_int(value: object, *, field: str, low: int | None = None, high: int | None = None) -> int:
     # bool is an int in Python; a charge of True points is a client bug, not 1 point.
     if type(value) is not int:
-        raise ValidationError({field: ["A whole number is required."]})
+        raise InvalidInput({field: ["A whole number is required."]})
     if low is not None and value < low:
-        raise ValidationError({field: [f"Ensure this value is greater than or equal to {low}."]})
+        raise InvalidInput({field: [f"Ensure this value is greater than or equal to {low}."]})
     if high is not None and value > high:
-        raise ValidationError({field: [f"Ensure this value is less than or equal to {high}."]})
+        raise InvalidInput({field: [f"Ensure this value is less than or equal to {high}."]})
     return value
 
 
 def _require_text(value: str, *, field: str) -> str:
     if not value or not value.strip():
-        raise ValidationError({field: ["This field may not be blank."]})
+        raise InvalidInput({field: ["This field may not be blank."]})
     return value
 
 
@@ -113,7 +112,7 @@ def points_adjust(*, user_id: int, amount: int, reason: str, actor_id: int | Non
     """An operator's correction, signed; it cannot take the balance below zero (InsufficientPoints)."""
     amount = _require_int(amount, field="amount")
     if amount == 0:
-        raise ValidationError({"amount": ["An adjustment cannot be zero."]})
+        raise InvalidInput({"amount": ["An adjustment cannot be zero."]})
     reason = _require_text(reason, field="reason")
     return _points_move(
         user_id=user_id, delta=amount, kind=LedgerEntry.Kind.ADJUSTMENT, reason=reason, actor_id=actor_id

@@ -2,10 +2,10 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config.db import atomic_with_retry
+from config.exceptions import InvalidInput
 from users.errors import EmailTaken, InvalidCredentials
 from users.lockout import login_failure_record, login_failures_reset, login_lockout_check
 from users.models import User
@@ -17,7 +17,7 @@ def user_register(*, name: str, email: str, password: str) -> User:
     try:
         validate_password(password, user=candidate)
     except DjangoValidationError as exc:
-        raise ValidationError({"password": list(exc.messages)}) from exc
+        raise InvalidInput({"password": list(exc.messages)}) from exc
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken()
     # Hash before any write: the hash takes a deliberate fraction of a second of CPU, and on SQLite a

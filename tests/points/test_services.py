@@ -1,8 +1,7 @@
 import pytest
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
 
-from config.exceptions import NotFound
+from config.exceptions import InvalidInput, NotFound
 from points.errors import InsufficientPoints
 from points.models import LedgerEntry, Wallet
 from points.selectors import ledger_list, ledger_mismatches, ledger_sum_matches_balance, wallet_balance
@@ -67,9 +66,9 @@ def test_a_payment_reference_is_debited_once_and_refunded_once(user):  # type: i
 
 @pytest.mark.parametrize("amount", [0, -1, 1_000_001, True, "10", 10.0, None])
 def test_charge_rejects_amounts_outside_the_contract(user, amount):  # type: ignore[no-untyped-def]
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         points_charge(user_id=user.pk, amount=amount)
-    assert "amount" in caught.value.detail
+    assert "amount" in caught.value.fields
     assert not LedgerEntry.objects.exists()
 
 
@@ -79,9 +78,9 @@ def test_charge_rejects_amounts_outside_the_contract(user, amount):  # type: ign
 def test_debit_and_refund_validate_their_arguments(user, amount, reference, field):  # type: ignore[no-untyped-def]
     wallet_fund(user_id=user.pk, amount=100)
     for service in (points_debit, points_refund):
-        with pytest.raises(ValidationError) as caught:
+        with pytest.raises(InvalidInput) as caught:
             service(user_id=user.pk, amount=amount, reference=reference)
-        assert field in caught.value.detail
+        assert field in caught.value.fields
     assert wallet_balance(user_id=user.pk) == 100
 
 
@@ -112,9 +111,9 @@ def test_adjust_records_reason_and_actor_and_cannot_go_below_zero(user):  # type
     ("amount", "reason", "field"), [(0, "x", "amount"), (5, "  ", "reason"), (True, "x", "amount")]
 )
 def test_adjust_validates_its_arguments(user, amount, reason, field):  # type: ignore[no-untyped-def]
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         points_adjust(user_id=user.pk, amount=amount, reason=reason, actor_id=None)
-    assert field in caught.value.detail
+    assert field in caught.value.fields
 
 
 @pytest.mark.embedded
