@@ -16,6 +16,7 @@ from concerts.api.serializers import (
     SeatListQuery,
     SeatOutput,
 )
+from config.api.lists import paginated_response
 from config.api.pagination import WholeCollection
 from config.api.plain import plain_endpoint
 from config.api.schema import problem_responses
@@ -26,10 +27,6 @@ class _PublicList(GenericAPIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-
-    def paginated(self, queryset, serializer_class) -> Response:  # type: ignore[no-untyped-def]
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class ConcertListView(_PublicList):
@@ -43,7 +40,7 @@ class ConcertListView(_PublicList):
         operation_id="concerts_list",
     )
     def get(self, request: Request) -> Response:
-        return self.paginated(selectors.concert_list(), ConcertOutput)
+        return paginated_response(self, selectors.concert_list(), ConcertOutput)
 
 
 class ConcertDetailView(GenericAPIView):
@@ -80,7 +77,7 @@ class ScheduleListView(_PublicList):
         schedules = selectors.schedule_list_bookable(
             concert=concert, on_date=query.validated_data.get("date")
         )
-        return self.paginated(schedules, ScheduleOutput)
+        return paginated_response(self, schedules, ScheduleOutput)
 
 
 class SeatListView(_PublicList):

@@ -4,6 +4,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.lists import paginated_response
 from config.api.schema import problem_responses
 from config.api.throttling import throttle
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
@@ -26,8 +27,7 @@ class PaymentListCreateView(GenericAPIView):
         operation_id="payments_list",
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.payment_list(user_id=request.user.pk))
-        return self.get_paginated_response(PaymentOutput(page, many=True).data)
+        return paginated_response(self, selectors.payment_list(user_id=request.user.pk), PaymentOutput)
 
     @extend_schema(
         request=PaymentCreateInput,

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.lists import paginated_response
 from config.api.schema import problem_responses
 from config.api.throttling import throttle
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
@@ -54,5 +55,4 @@ class PointsHistoryView(GenericAPIView):
         operation_id="points_history",
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.ledger_list(user_id=request.user.pk))
-        return self.get_paginated_response(LedgerEntryOutput(page, many=True).data)
+        return paginated_response(self, selectors.ledger_list(user_id=request.user.pk), LedgerEntryOutput)

@@ -3,6 +3,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.lists import paginated_response
 from config.api.schema import problem_responses
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER
 from reservations import selectors, services
@@ -24,8 +25,9 @@ class ReservationListCreateView(GenericAPIView):
         operation_id="reservations_list",
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.reservation_list(user_id=request.user.pk))
-        return self.get_paginated_response(ReservationOutput(page, many=True).data)
+        return paginated_response(
+            self, selectors.reservation_list(user_id=request.user.pk), ReservationOutput
+        )
 
     @extend_schema(
         request=ReservationCreateInput,
