@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.views import APIView
@@ -122,6 +124,15 @@ def positive_ints(body: Any, limits: dict[str, int]) -> dict[str, int]:
     if errors:
         raise drf.ValidationError(errors)
     return values
+
+
+def iso_datetime(moment: datetime | None) -> str | None:
+    """A datetime as DRF's DateTimeField writes it (ISO 8601 in UTC, "Z" for +00:00), so plain views and
+    DRF views answer alike."""
+    if moment is None:
+        return None
+    text = timezone.localtime(moment).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def documented(view: View, doc: type[APIView]) -> View:

@@ -7,20 +7,13 @@ schema comes from the documentation classes in api/schema.py attached to these v
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from config.api.plain import authenticated_user_id, json_body, plain_endpoint, positive_ints
+from config.api.plain import authenticated_user_id, iso_datetime, json_body, plain_endpoint, positive_ints
 from queue_app import services
 from queue_app.errors import QueueTokenRequired
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def token_body(view: services.QueueTokenView) -> dict[str, Any]:
@@ -30,8 +23,8 @@ def token_body(view: services.QueueTokenView) -> dict[str, Any]:
         "status": view.status,
         "position": view.position,
         "estimated_wait_seconds": view.estimated_wait_seconds,
-        "expires_at": _iso(view.expires_at),
-        "issued_at": _iso(view.issued_at),
+        "expires_at": iso_datetime(view.expires_at),
+        "issued_at": iso_datetime(view.issued_at),
     }
 
 

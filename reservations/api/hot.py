@@ -9,11 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from config import clock
-from config.api.plain import authenticated_user_id, json_body, plain_endpoint, positive_ints, require_rate
+from config.api.plain import (
+    authenticated_user_id,
+    iso_datetime,
+    json_body,
+    plain_endpoint,
+    positive_ints,
+    require_rate,
+)
 from config.exceptions import PROBLEM_CONTENT_TYPE
 from idempotency.api import HEADER as IDEMPOTENCY_HEADER
 from idempotency.api import idempotent_answer
@@ -26,12 +32,6 @@ HOLD_FIELDS = {"schedule_id": 2**63 - 1, "seat_number": 2**31 - 1}  # as Reserva
 _list_view = ReservationListCreateView.as_view()
 
 
-def _iso(moment: Any) -> str:
-    # The format DRF's DateTimeField writes: ISO 8601 in the current time zone (UTC), "Z" for +00:00.
-    text = timezone.localtime(moment).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def reservation_body(reservation: Reservation) -> dict[str, Any]:
     """ReservationOutput's fields, built by hand (a test keeps the two identical)."""
     return {
@@ -42,8 +42,8 @@ def reservation_body(reservation: Reservation) -> dict[str, Any]:
         "seat_number": reservation.seat_number,
         "price": reservation.price,
         "status": reservation_status_now(reservation=reservation, now=clock.now()),
-        "expires_at": _iso(reservation.expires_at),
-        "created_at": _iso(reservation.created_at),
+        "expires_at": iso_datetime(reservation.expires_at),
+        "created_at": iso_datetime(reservation.created_at),
     }
 
 
