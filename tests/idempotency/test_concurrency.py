@@ -11,8 +11,8 @@ from idempotency.services import idempotent_call
 from points.models import LedgerEntry
 from points.selectors import ledger_mismatches, wallet_balance
 from points.services import points_charge
+from tests.concurrency.runner import JOIN_TIMEOUT_SECONDS, run_n_concurrently
 from tests.conftest import client_for
-from tests.points.threads import JOIN_TIMEOUT_SECONDS, run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,7 +70,7 @@ def test_concurrent_duplicate_charges_over_http_charge_once(user):  # type: igno
         )
         return response.status_code, response.json(), response.headers.get("Idempotent-Replayed")
 
-    results = run_concurrently(post, 10)
+    results = run_n_concurrently(post, 10)
     assert not [r for r in results if isinstance(r, Exception)], results
     fresh = [r for r in results if r[0] == 200 and r[2] is None]
     replayed = [r for r in results if r[0] == 200 and r[2] == "true"]

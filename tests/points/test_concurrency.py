@@ -7,8 +7,8 @@ from points.errors import InsufficientPoints
 from points.models import LedgerEntry, Wallet
 from points.selectors import ledger_mismatches, wallet_balance
 from points.services import points_charge, points_debit
+from tests.concurrency.runner import run_n_concurrently
 from tests.factories.points import wallet_fund
-from tests.points.threads import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ def _postgres_only() -> None:
 
 def test_50_concurrent_first_charges_add_up_exactly(user):  # type: ignore[no-untyped-def]
     # No wallet yet: the threads also race to create it.
-    results = run_concurrently(lambda i: points_charge(user_id=user.pk, amount=i + 1), 50)
+    results = run_n_concurrently(lambda i: points_charge(user_id=user.pk, amount=i + 1), 50)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert wallet_balance(user_id=user.pk) == sum(range(1, 51))
     assert LedgerEntry.objects.filter(wallet_id=user.pk, kind="CHARGE").count() == 50
@@ -33,7 +33,7 @@ def test_50_concurrent_first_charges_add_up_exactly(user):  # type: ignore[no-un
 
 def test_concurrent_debits_never_overdraw(user):  # type: ignore[no-untyped-def]
     wallet_fund(user_id=user.pk, amount=1000)
-    results = run_concurrently(
+    results = run_n_concurrently(
         lambda i: points_debit(user_id=user.pk, amount=100, reference=f"payment:{i}"), 30
     )
     assert sum(isinstance(r, int) for r in results) == 10
@@ -51,7 +51,7 @@ def test_concurrent_charges_and_debits_keep_the_ledger_equal_to_the_balance(user
             return points_charge(user_id=user.pk, amount=7)
         return points_debit(user_id=user.pk, amount=13, reference=f"payment:{i}")
 
-    results = run_concurrently(move, 40)
+    results = run_n_concurrently(move, 40)
     unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, InsufficientPoints)]
     assert not unexpected, unexpected
     debited = sum(1 for i, r in enumerate(results) if i % 2 == 0 and isinstance(r, int))
@@ -61,7 +61,7 @@ def test_concurrent_charges_and_debits_keep_the_ledger_equal_to_the_balance(user
 
 def test_one_payment_reference_is_debited_once_under_concurrency(user):  # type: ignore[no-untyped-def]
     wallet_fund(user_id=user.pk, amount=1000)
-    results = run_concurrently(
+    results = run_n_concurrently(
         lambda i: points_debit(user_id=user.pk, amount=100, reference="payment:42"), 10
     )
     assert sum(isinstance(r, int) for r in results) == 1
