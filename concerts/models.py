@@ -11,6 +11,21 @@ class Concert(models.Model):
         null=True, blank=True, help_text="At most this many ACTIVE queue tokens at once (blank: no cap)."
     )
     queue_paused = models.BooleanField(default=False, help_text="While set, no waiting token is admitted.")
+    queue_batch_size = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Tokens admitted per round (blank: the global setting)."
+    )
+    queue_interval_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seconds between admission rounds (blank: the global setting)."
+    )
+    # The sale opening. Before it, tokens join the pre-queue; at it, the pre-queue is drawn once in the
+    # order of sha256(f"{draw_seed}:{queue_number}"). The commitment (sha256 of the seed) is public from
+    # the moment the sale is scheduled, the seed only once the draw is done.
+    sales_open_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the queue starts admitting (blank: open now)."
+    )
+    draw_seed = models.CharField(max_length=64, blank=True, default="", editable=False)
+    draw_commitment = models.CharField(max_length=64, blank=True, default="", editable=False)
+    drawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "points",
     "payments",
     "idempotency",
+    "booking",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
