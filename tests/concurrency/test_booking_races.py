@@ -9,10 +9,10 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from booking.services import payment_create
 from concerts.models import Seat, SeatStatus
 from config import clock
 from payments.models import Payment
-from payments.services import payment_create
 from points.models import LedgerEntry, Wallet
 from points.services import points_charge
 from reservations.errors import ReservationExpired, SeatUnavailable
