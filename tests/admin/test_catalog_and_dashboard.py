@@ -17,7 +17,7 @@ from tests.factories import ScheduleFactory, schedule_with_seats
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD = "/admin/concerts/salesdashboard/"
+DASHBOARD = "/admin/backoffice/salesdashboard/"
 
 
 def test_operator_creates_a_concert_with_a_schedule_and_generates_seats(operator_client, operator):  # type: ignore[no-untyped-def]
