@@ -9,10 +9,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.utils.encoders import JSONEncoder
 
+from config import clock
 from config.db import atomic_with_retry
 from config.exceptions import DomainError, exception_to_problem
 from idempotency.errors import IdempotencyKeyReused, RequestInProgress
@@ -34,7 +34,7 @@ def _lock_id(*, user_id: int, key: str) -> int:
 
 
 def _cutoff() -> datetime:
-    return timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
+    return clock.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
 
 
 def _as_json(body: dict[str, Any]) -> dict[str, Any]:
