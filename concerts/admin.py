@@ -18,11 +18,12 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from concerts import selectors, services
 from concerts.models import Concert, Schedule, Seat, SeatStatus
+from concerts.seat_rules import seat_hold_is_live
+from config import clock
 from config.db import atomic_with_retry
 from config.exceptions import InvalidInput
 
@@ -281,7 +282,8 @@ class SeatAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_now(self, obj: Seat) -> str:
-        if obj.status == SeatStatus.HELD and obj.held_until and obj.held_until <= timezone.now():
+        live = seat_hold_is_live(status=obj.status, held_until=obj.held_until, now=clock.now())
+        if obj.status == SeatStatus.HELD and not live:
             return "AVAILABLE (hold lapsed)"
         return str(obj.status)
 
