@@ -1,5 +1,6 @@
 """The catalog in admin: concerts with their schedules, a schedule page with its seat map summary, seat
-generation and blocking, the seats themselves, and the operators' sales dashboard.
+generation and blocking, and the seats themselves (the sales dashboard, which also reads payments, is in
+backoffice).
 
 Seat status is never edited: blocking and unblocking go through concerts.services (guarded statements)
 inside one transaction with the admin history entry that records who did it."""
@@ -12,21 +13,19 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from concerts import selectors, services
-from concerts.models import Concert, SalesDashboard, Schedule, Seat, SeatStatus
+from concerts.models import Concert, Schedule, Seat, SeatStatus
+from concerts.seat_rules import seat_hold_is_live
+from config import clock
 from config.db import atomic_with_retry
 from config.exceptions import InvalidInput
-from payments import selectors as payment_selectors
 
 MAX_SEAT_NUMBERS = services.MAX_SEATS_PER_GENERATION
 
@@ -283,7 +282,8 @@ class SeatAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_now(self, obj: Seat) -> str:
-        if obj.status == SeatStatus.HELD and obj.held_until and obj.held_until <= timezone.now():
+        live = seat_hold_is_live(status=obj.status, held_until=obj.held_until, now=clock.now())
+        if obj.status == SeatStatus.HELD and not live:
             return "AVAILABLE (hold lapsed)"
         return str(obj.status)
 
@@ -300,64 +300,3 @@ class SeatAdmin(admin.ModelAdmin):
             request, seat_ids=list(queryset.values_list("pk", flat=True)), block=False
         )
         report_seat_change(self, request, result, block=False)
-
-
-@admin.register(SalesDashboard)
-class SalesDashboardAdmin(admin.ModelAdmin):
-    """One page: per schedule, seats sold / held / available / blocked and revenue (COMPLETED payments).
-    Two queries whatever the number of schedules (concerts.selectors, payments.selectors)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        include_past = request.GET.get("past") == "1"
-        concert_id = request.GET.get("concert")
-        concert_id_int = int(concert_id) if concert_id and concert_id.isdigit() else None
-        schedules = list(
-            selectors.schedule_sales_overview(concert_id=concert_id_int, include_past=include_past)
-        )
-        revenue = payment_selectors.revenue_by_schedule(schedule_ids=[s.pk for s in schedules])
-        rows = []
-        for schedule in schedules:
-            total = schedule.seats_total  # type: ignore[attr-defined]
-            sold = schedule.seats_sold  # type: ignore[attr-defined]
-            rows.append(
-                {
-                    "schedule": schedule,
-                    "sold": sold,
-                    "held": schedule.seats_held,  # type: ignore[attr-defined]
-                    "available": schedule.seats_available,  # type: ignore[attr-defined]
-                    "blocked": schedule.seats_blocked,  # type: ignore[attr-defined]
-                    "total": total,
-                    "sold_pct": round(100 * sold / total) if total else 0,
-                    "revenue": revenue.get(schedule.pk, 0),
-                    "url": reverse("admin:concerts_schedule_change", args=[schedule.pk]),
-                }
-            )
-        totals = {
-            key: sum(row[key] for row in rows)
-            for key in ("sold", "held", "available", "blocked", "total", "revenue")
-        }
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Sales dashboard",
-            "rows": rows,
-            "totals": totals,
-            "include_past": include_past,
-            "concert_id": concert_id_int,
-            "concerts": Concert.objects.order_by("name").values_list("pk", "name"),
-            **(extra_context or {}),
-        }
-        return TemplateResponse(request, "admin/concerts/sales_dashboard.html", context)

@@ -113,12 +113,3 @@ class Seat(models.Model):
 
     def __str__(self) -> str:
         return f"seat {self.number} ({self.grade})"
-
-
-class SalesDashboard(Schedule):
-    """Schedules seen as the operators' sales dashboard (admin only; no table of its own)."""
-
-    class Meta:
-        proxy = True
-        verbose_name = "sales dashboard"
-        verbose_name_plural = "sales dashboard"

@@ -9,20 +9,14 @@ from redis.exceptions import RedisError
 from concerts import seat_map_cache
 from concerts.errors import ConcertNotFound, ScheduleNotFound
 from concerts.models import Concert, Schedule, Seat, SeatStatus
+from concerts.seat_rules import seat_hold_is_live, seat_live_hold_q, seat_takeable, seat_takeable_q
 from config import clock
-
-
-def seat_available_q(*, now: datetime, prefix: str = "") -> Q:
-    """Seats a hold may take now: AVAILABLE, or HELD with a lapsed deadline."""
-    return Q(**{f"{prefix}status": SeatStatus.AVAILABLE}) | Q(
-        **{f"{prefix}status": SeatStatus.HELD, f"{prefix}held_until__lte": now}
-    )
 
 
 def seat_public_status(*, now: datetime) -> Case:
     """The status fans see: AVAILABLE, HELD or SOLD (a blocked seat is simply not for sale)."""
     return Case(
-        When(seat_available_q(now=now), then=Value(SeatStatus.AVAILABLE.value)),
+        When(seat_takeable_q(now=now), then=Value(SeatStatus.AVAILABLE.value)),
         When(status=SeatStatus.HELD, then=Value(SeatStatus.HELD.value)),
         default=Value(SeatStatus.SOLD.value),
         output_field=CharField(),
@@ -51,7 +45,7 @@ def schedule_list_bookable(*, concert: Concert, on_date: date | None = None) -> 
         .filter(Q(sales_close_at__isnull=True) | Q(sales_close_at__gt=now))
         .annotate(
             total_seats=Count("seats"),
-            available_seats=Count("seats", filter=seat_available_q(now=now, prefix="seats__")),
+            available_seats=Count("seats", filter=seat_takeable_q(now=now, prefix="seats__")),
         )
         .filter(available_seats__gt=0)
         .order_by("starts_at", "id")
@@ -73,7 +67,7 @@ def schedule_is_on_sale(*, schedule: Schedule, now: datetime | None = None) -> b
 def seat_operator_status(*, now: datetime, prefix: str = "") -> Case:
     """The status operators see: a lapsed hold is AVAILABLE; HELD, SOLD and BLOCKED as stored."""
     return Case(
-        When(seat_available_q(now=now, prefix=prefix), then=Value(SeatStatus.AVAILABLE.value)),
+        When(seat_takeable_q(now=now, prefix=prefix), then=Value(SeatStatus.AVAILABLE.value)),
         default=F(f"{prefix}status"),
         output_field=CharField(),
     )
@@ -106,12 +100,11 @@ def schedule_sales_overview(
         qs = qs.filter(concert_id=concert_id)
     if not include_past:
         qs = qs.filter(starts_at__gt=now)
-    live_hold = Q(seats__status=SeatStatus.HELD, seats__held_until__gt=now)
     return qs.annotate(
         seats_total=Count("seats"),
         seats_sold=Count("seats", filter=Q(seats__status=SeatStatus.SOLD)),
-        seats_held=Count("seats", filter=live_hold),
-        seats_available=Count("seats", filter=seat_available_q(now=now, prefix="seats__")),
+        seats_held=Count("seats", filter=seat_live_hold_q(now=now, prefix="seats__")),
+        seats_available=Count("seats", filter=seat_takeable_q(now=now, prefix="seats__")),
         seats_blocked=Count("seats", filter=Q(seats__status=SeatStatus.BLOCKED)),
     ).order_by("starts_at", "id")[:limit]
 
@@ -162,10 +155,8 @@ def seat_map_json(*, schedule_id: int, status: str | None = None) -> bytes:
 
 def _public_status(raw_status: str, held_until: datetime | None, now: datetime) -> str:
     """The Python twin of seat_public_status() for rows already fetched."""
-    if raw_status == SeatStatus.AVAILABLE or (
-        raw_status == SeatStatus.HELD and held_until is not None and held_until <= now
-    ):
+    if seat_takeable(status=raw_status, held_until=held_until, now=now):
         return SeatStatus.AVAILABLE.value
-    if raw_status == SeatStatus.HELD:
+    if seat_hold_is_live(status=raw_status, held_until=held_until, now=now):
         return SeatStatus.HELD.value
     return SeatStatus.SOLD.value

@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from concerts import seat_map_cache
 from concerts.errors import SeatNotBlockable, SeatNotBlocked
 from concerts.models import Concert, Schedule, Seat, SeatStatus
+from concerts.seat_rules import SEAT_TAKEABLE_SQL, seat_hold_is_live, seat_live_hold_q, seat_takeable_q
 from config import clock
 from config.db import atomic_with_retry
 from config.exceptions import InvalidInput
@@ -92,8 +94,6 @@ def concert_set_queue_admission(
 # Each is one guarded statement: the WHERE clause is the rule, the row count (or RETURNING) the answer,
 # so two writers can never both win. Only the reservations app calls these.
 
-_TAKEABLE = "(status = 'AVAILABLE' OR (status = 'HELD' AND held_until <= %s))"
-
 
 def seat_take_for_hold(
     *, schedule_id: int, seat_number: int, reservation_id: uuid.UUID, held_until: datetime, now: datetime
@@ -103,7 +103,7 @@ def seat_take_for_hold(
         cursor.execute(
             f"UPDATE {Seat._meta.db_table} "  # noqa: S608 - only our own table name is interpolated
             "SET status = 'HELD', held_until = %s, reservation_id = %s, updated_at = %s "
-            f"WHERE schedule_id = %s AND number = %s AND {_TAKEABLE} RETURNING id, price",
+            f"WHERE schedule_id = %s AND number = %s AND {SEAT_TAKEABLE_SQL} RETURNING id, price",
             [held_until, _uuid_param(reservation_id), now, schedule_id, seat_number, now],
         )
         row = cursor.fetchone()
@@ -113,9 +113,9 @@ def seat_take_for_hold(
 def seat_sell(*, seat_id: int, reservation_id: uuid.UUID, now: datetime) -> bool:
     """HELD by this reservation and not lapsed -> SOLD."""
     return bool(
-        Seat.objects.filter(
-            pk=seat_id, status=SeatStatus.HELD, reservation_id=reservation_id, held_until__gt=now
-        ).update(status=SeatStatus.SOLD, held_until=None, updated_at=now)
+        Seat.objects.filter(seat_live_hold_q(now=now), pk=seat_id, reservation_id=reservation_id).update(
+            status=SeatStatus.SOLD, held_until=None, updated_at=now
+        )
     )
 
 
@@ -130,7 +130,8 @@ def seat_release(*, seat_id: int, reservation_id: uuid.UUID, now: datetime) -> b
 
 def seats_release_lapsed(*, now: datetime) -> int:
     """Tidy-up for the sweep job: lapsed holds already read AVAILABLE; this makes the rows say so."""
-    return Seat.objects.filter(status=SeatStatus.HELD, held_until__lte=now).update(
+    lapsed = seat_takeable_q(now=now) & Q(status=SeatStatus.HELD)
+    return Seat.objects.filter(lapsed).update(
         status=SeatStatus.AVAILABLE, held_until=None, reservation_id=None, updated_at=now
     )
 
@@ -176,7 +177,7 @@ def _seat_ids_update(
 def _seat_refusals(*, seat_ids: list[int], now: datetime) -> dict[int, str]:
     reasons = {}
     for seat in Seat.objects.filter(pk__in=seat_ids).order_by("number"):
-        if seat.status == SeatStatus.HELD and seat.held_until and seat.held_until > now:
+        if seat_hold_is_live(status=seat.status, held_until=seat.held_until, now=now):
             why = f"held by a live reservation until {seat.held_until:%H:%M:%S} UTC; release the hold first"
         elif seat.status == SeatStatus.SOLD:
             why = "sold; cancel and refund its reservation first"
@@ -204,7 +205,7 @@ def _seats_block(*, seat_ids: list[int]) -> SeatStatusChange:
     changed = _seat_ids_update(
         sql_set="status = 'BLOCKED', held_until = NULL, reservation_id = NULL, updated_at = %s",
         set_params=[now],
-        sql_guard=_TAKEABLE,
+        sql_guard=SEAT_TAKEABLE_SQL,
         guard_params=[now],
         seat_ids=seat_ids,
     )

@@ -10,7 +10,7 @@ api_v1 = [
     path("", include("queue_app.api.urls")),
     path("", include("reservations.api.urls")),
     path("", include("points.api.urls")),
-    path("", include("payments.api.urls")),
+    path("", include("booking.api.urls")),  # pay a hold, cancel with a refund (the cross-app flows)
 ]
 
 urlpatterns = [

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.utils.encoders import JSONEncoder
 
+from config import clock, locks
 from config.db import atomic_with_retry
 from config.exceptions import DomainError, exception_to_problem
 from idempotency.errors import IdempotencyKeyReused, RequestInProgress
@@ -28,13 +28,13 @@ def idempotency_fingerprint(*, method: str, path: str, body: object) -> str:
     return hashlib.sha256(f"{method.upper()}\n{path}\n{canonical}".encode()).hexdigest()
 
 
-def _lock_id(*, user_id: int, key: str) -> int:
+def _lock_key(*, user_id: int, key: str) -> tuple[int, int]:
     digest = hashlib.sha256(f"idempotency:{user_id}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)  # advisory locks take a signed bigint
+    return locks.advisory_key(locks.IDEMPOTENCY_KEY, int.from_bytes(digest[:8], "big"))
 
 
 def _cutoff() -> datetime:
-    return timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
+    return clock.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
 
 
 def _as_json(body: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def idempotent_call(
     if connection.vendor == "postgresql":
         # Held until commit; a duplicate arriving meanwhile is told so at once instead of waiting.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_lock_id(user_id=user_id, key=key)])
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", _lock_key(user_id=user_id, key=key))
             if not cursor.fetchone()[0]:
                 raise RequestInProgress()
     # On SQLite the IMMEDIATE transaction already serializes writers: a duplicate waits, then replays.

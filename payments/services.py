@@ -1,24 +1,15 @@
-"""Paying a hold with points. One transaction: hold checked and confirmed, seat SOLD, points debited,
-payment written, queue token expired (with the Redis queue: right after the commit). Any failure
-changes nothing."""
+"""Payment records: written when a hold is paid, marked REFUNDED when the ticket is cancelled.
+
+These primitives join the caller's transaction (booking.services: pay a hold, cancel with a refund), so
+the record is written together with the seat, the reservation and the ledger row, or not at all. This app
+knows nothing of reservations, seats or wallets beyond the reservation's id."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from django.db import transaction
-
-from config import clock, metrics
-from config.db import atomic_with_retry
-from config.exceptions import DomainError
 from payments.models import Payment, PaymentStatus
-from points.services import points_debit, points_refund
-from queue_app.errors import QueueTokenRequired
-from queue_app.services import queue_token_expire_with_transaction, queue_token_require_active
-from reservations import selectors as reservation_selectors
-from reservations.models import Reservation
-from reservations.services import reservation_confirm_for_payment
 
 
 def payment_reference(*, reservation_id: uuid.UUID) -> str:
@@ -26,49 +17,24 @@ def payment_reference(*, reservation_id: uuid.UUID) -> str:
     return f"reservation:{reservation_id}"
 
 
-def payment_create(*, user_id: int, reservation_id: uuid.UUID, queue_token: str | None) -> Payment:
-    if not queue_token:
-        raise QueueTokenRequired()
-    reservation = reservation_selectors.reservation_get(user_id=user_id, reservation_id=reservation_id)  # 404
-    queue_token_require_active(token=queue_token, user_id=user_id, concert_id=reservation.concert_id)
-    try:
-        payment = _pay(
-            user_id=user_id, reservation_id=reservation.pk, queue_token=queue_token, now=clock.now()
-        )
-    except DomainError:
-        metrics.PAYMENTS_FAILED.inc()
-        raise
-    transaction.on_commit(metrics.PAYMENTS_COMPLETED.inc)
-    return payment
-
-
-@atomic_with_retry
-def _pay(*, user_id: int, reservation_id: uuid.UUID, queue_token: str, now: datetime) -> Payment:
-    reservation = reservation_confirm_for_payment(reservation_id=reservation_id, user_id=user_id, now=now)
-    points_debit(
-        user_id=user_id, amount=reservation.price, reference=payment_reference(reservation_id=reservation.pk)
-    )
-    payment = Payment.objects.create(
+def payment_record(*, user_id: int, reservation_id: uuid.UUID, amount: int, now: datetime) -> Payment:
+    """A COMPLETED payment for a reservation (one per reservation: a unique constraint)."""
+    return Payment.objects.create(
         user_id=user_id,
-        reservation=reservation,
-        amount=reservation.price,
+        reservation_id=reservation_id,
+        amount=amount,
         status=PaymentStatus.COMPLETED,
         created_at=now,
     )
-    queue_token_expire_with_transaction(token=queue_token)  # the token's job is done
-    return payment
 
 
-def payment_refund_for_reservation(*, reservation: Reservation, now: datetime) -> Payment | None:
-    """Inside the cancel's transaction: give the points back and mark the payment REFUNDED."""
-    payment = Payment.objects.select_for_update().filter(reservation=reservation).first()
+def payment_mark_refunded(*, reservation_id: uuid.UUID, now: datetime) -> Payment | None:
+    """Inside the caller's transaction: lock the reservation's payment and mark a COMPLETED one REFUNDED.
+    Returns it (the caller gives its amount back in the same transaction), or None when there is nothing
+    to refund (no payment, or already refunded)."""
+    payment = Payment.objects.select_for_update().filter(reservation_id=reservation_id).first()
     if payment is None or payment.status != PaymentStatus.COMPLETED:
-        return payment
-    points_refund(
-        user_id=reservation.user_id,
-        amount=payment.amount,
-        reference=payment_reference(reservation_id=reservation.pk),
-    )
+        return None
     payment.status = PaymentStatus.REFUNDED
     payment.refunded_at = now
     payment.save(update_fields=["status", "refunded_at"])

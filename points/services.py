@@ -6,8 +6,8 @@ read-modify-write, no lost update, never below zero; the ledger row follows in t
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.utils import timezone
 
+from config import clock
 from config.db import atomic_with_retry
 from config.exceptions import InvalidInput, NotFound
 from points.errors import InsufficientPoints
@@ -41,7 +41,7 @@ def _require_text(value: str, *, field: str) -> str:
 
 def _balance_apply(*, user_id: int, delta: int) -> int | None:
     """The new balance, or None when there is no wallet or it would go below zero."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = connection.ops.adapt_datetimefield_value(clock.now())
     with connection.cursor() as cursor:
         cursor.execute(_APPLY_SQL, [delta, now, user_id, delta])
         row = cursor.fetchone()

@@ -1,6 +1,9 @@
 """Reservations in admin: read-only rows with filters (status now, concert, schedule, show date, user,
-created date) and search; every change is an action that goes through the reservations services, in one
-transaction with the admin history entry that records who did it."""
+created date) and search; every change is an action that goes through a service, in one transaction with
+the admin history entry that records who did it.
+
+ReservationAdminBase holds the list and the actions that stay within reservations (release a hold);
+booking.admin registers it with the action that moves money too (cancel and refund)."""
 
 from __future__ import annotations
 
@@ -9,14 +12,15 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
+from config import clock
 from config.db import atomic_with_retry
 from config.exceptions import DomainError
 from reservations import services
 from reservations.models import Reservation, ReservationStatus
+from reservations.selectors import reservation_status_at, reservation_status_now
 
 
 class StatusNowFilter(admin.SimpleListFilter):
@@ -29,16 +33,12 @@ class StatusNowFilter(admin.SimpleListFilter):
         return [(s.value, s.label) for s in ReservationStatus]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Reservation]) -> QuerySet[Reservation]:
-        value, now = self.value(), timezone.now()
-        if value == ReservationStatus.PENDING:
-            return queryset.filter(status=ReservationStatus.PENDING, expires_at__gt=now)
-        if value == ReservationStatus.EXPIRED:
-            return queryset.filter(
-                Q(status=ReservationStatus.EXPIRED) | Q(status=ReservationStatus.PENDING, expires_at__lte=now)
-            )
-        if value in (ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED):
-            return queryset.filter(status=value)
-        return queryset
+        value = self.value()
+        if value not in ReservationStatus.values:
+            return queryset
+        return queryset.annotate(status_at_now=reservation_status_at(now=clock.now())).filter(
+            status_at_now=value
+        )
 
 
 class UserEmailFilter(admin.SimpleListFilter):
@@ -65,9 +65,9 @@ class UserEmailFilter(admin.SimpleListFilter):
         return queryset.filter(user__email__iexact=value)
 
 
-@admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
-    """Read-only rows; every change is an action that goes through the reservations services."""
+class ReservationAdminBase(admin.ModelAdmin):
+    """Read-only rows; every change is an action that goes through a service (registered by booking.admin,
+    which adds the cancel-and-refund action)."""
 
     list_display = (
         "id",
@@ -91,7 +91,7 @@ class ReservationAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "=id", "concert__name", "=seat_number")
     list_select_related = ("user", "concert", "schedule__concert")
     date_hierarchy = "created_at"
-    actions = ["release_holds", "cancel_and_refund"]
+    actions = ["release_holds"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -108,11 +108,9 @@ class ReservationAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_now(self, obj: Reservation) -> str:
-        if obj.status == ReservationStatus.PENDING and obj.expires_at <= timezone.now():
-            return ReservationStatus.EXPIRED.value
-        return str(obj.status)
+        return reservation_status_now(reservation=obj, now=clock.now())
 
-    def _apply(
+    def apply_action(
         self,
         request: HttpRequest,
         queryset: QuerySet[Reservation],
@@ -156,15 +154,6 @@ class ReservationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Release selected holds (free the seats)", permissions=["change"])
     def release_holds(self, request: HttpRequest, queryset: QuerySet[Reservation]) -> None:
-        self._apply(
+        self.apply_action(
             request, queryset, lambda r: services.reservation_release_hold(reservation_id=r.pk), "Released"
-        )
-
-    @admin.action(description="Cancel selected (refund confirmed tickets)", permissions=["change"])
-    def cancel_and_refund(self, request: HttpRequest, queryset: QuerySet[Reservation]) -> None:
-        self._apply(
-            request,
-            queryset,
-            lambda r: services.reservation_cancel(reservation_id=r.pk, user_id=None),
-            "Cancelled",
         )

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Case, CharField, F, QuerySet, Value, When
 
 from reservations.errors import ReservationNotFound
 from reservations.models import Reservation, ReservationStatus
@@ -28,6 +28,19 @@ def reservation_pending_count(*, user_id: int, now: datetime) -> int:
 
 
 def reservation_status_now(*, reservation: Reservation, now: datetime) -> str:
+    """The status a reader sees at `now`: a PENDING hold past its deadline is EXPIRED, job or no job.
+    Its SQL twin for querysets is reservation_status_at() just below."""
     if reservation.status == ReservationStatus.PENDING and reservation.expires_at <= now:
         return ReservationStatus.EXPIRED.value
     return str(reservation.status)
+
+
+def reservation_status_at(*, now: datetime) -> Case:
+    """reservation_status_now() as a queryset annotation (filter and sort lists by the status now)."""
+    return Case(
+        When(
+            status=ReservationStatus.PENDING, expires_at__lte=now, then=Value(ReservationStatus.EXPIRED.value)
+        ),
+        default=F("status"),
+        output_field=CharField(),
+    )

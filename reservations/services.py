@@ -1,7 +1,9 @@
-"""Seat holds and their life: hold, confirm (for payments), cancel/refund, release, expire.
+"""Seat holds and their life: hold, confirm (for a payment), mark cancelled, release, expire.
 
-Lock order everywhere: reservation row -> seat row -> wallet row. Seat changes are guarded single
-statements in concerts.services; the row count decides who won.
+The flows that also move money (pay a hold, cancel with a refund) live one layer up, in booking.services,
+and call these primitives inside their own transaction. Lock order everywhere: reservation row -> seat
+row -> payment row -> wallet row. Seat changes are guarded single statements in concerts.services; the
+row count decides who won.
 """
 
 from __future__ import annotations
@@ -224,29 +226,26 @@ def _invalidate_seat_map_on_commit(reservation: Reservation) -> None:
     transaction.on_commit(lambda: concert_services.seat_map_invalidate(schedule_id=schedule_id))
 
 
-@atomic_with_retry
-def reservation_cancel(*, reservation_id: uuid.UUID, user_id: int | None) -> Reservation:
-    """Cancel a live hold (seat freed) or a confirmed ticket before the show (seat freed, points refunded).
-    `user_id=None` is an operator acting on anyone's reservation."""
-    from payments.services import payment_refund_for_reservation  # payments depends on us; import late
-
-    now = clock.now()
+def reservation_mark_cancelled(
+    *, reservation_id: uuid.UUID, user_id: int | None, now: datetime
+) -> tuple[Reservation, str]:
+    """Inside the caller's transaction: lock the reservation, free its seat and mark it CANCELLED.
+    A live hold or a confirmed ticket before the show may be cancelled; anything else is refused before
+    changing anything. Returns the reservation and its status before the change (CONFIRMED: the caller
+    refunds the payment in the same transaction). `user_id=None` is an operator acting on anyone's."""
     reservation = _locked_reservation(reservation_id=reservation_id, user_id=user_id)
     status = reservation_status_now(reservation=reservation, now=now)
     if status == ReservationStatus.CONFIRMED:
         if reservation.schedule.starts_at <= now:
             raise ReservationNotCancellable("The show has started; this ticket can no longer be refunded.")
-        _release_seat(reservation, now=now)
-        payment_refund_for_reservation(reservation=reservation, now=now)
-    elif status == ReservationStatus.PENDING:
-        _release_seat(reservation, now=now)
-    else:
+    elif status != ReservationStatus.PENDING:
         raise ReservationNotCancellable()
+    _release_seat(reservation, now=now)
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
     reservation.save(update_fields=["status", "cancelled_at", "updated_at"])
     _invalidate_seat_map_on_commit(reservation)
-    return reservation
+    return reservation, status
 
 
 def reservation_release_hold(*, reservation_id: uuid.UUID) -> Reservation:

@@ -1,3 +1,6 @@
+import threading
+from datetime import datetime, timedelta
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -5,6 +8,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from config import clock as project_clock
 from tests.factories import UserFactory
 
 
@@ -26,6 +30,38 @@ def _clean_shared_state():  # type: ignore[no-untyped-def]
 
         get_redis().flushdb()
     yield
+
+
+class FakeClock:
+    """config.clock.now() as the test says: frozen at the start, moved by hand (never by sleeping).
+
+    `set(moment)` and `advance(seconds=...)` move it for every thread; `set_for_this_thread(moment)` gives
+    the calling thread its own time (race tests where each side acts at a chosen instant)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+        self._thread = threading.local()
+
+    def now(self) -> datetime:
+        return getattr(self._thread, "now", None) or self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+    def advance(self, seconds: float = 0, **more: float) -> datetime:
+        self.current += timedelta(seconds=seconds, **more)
+        return self.current
+
+    def set_for_this_thread(self, moment: datetime) -> None:
+        self._thread.now = moment
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:  # type: ignore[no-untyped-def]
+    """The one way tests move time: every read of config.clock.now() answers the fake clock."""
+    fake = FakeClock(project_clock.now().replace(microsecond=0))  # whole seconds: Redis keeps milliseconds
+    monkeypatch.setattr(project_clock, "now", fake.now)
+    return fake
 
 
 @pytest.fixture

@@ -28,31 +28,33 @@ OPERATOR_PERMISSIONS: dict[str, list[str]] = {
         "view_seat",
         "add_seat",
         "change_seat",
-        "view_salesdashboard",
     ],
     "reservations": ["view_reservation", "change_reservation"],
     "payments": ["view_payment"],
     "points": ["view_wallet", "change_wallet", "view_ledgerentry"],
     "queue_app": ["view_concertqueue", "change_concertqueue", "view_queuetoken"],
+    "backoffice": ["view_salesdashboard"],
 }
 
 
-def operators_group_sync(*, apps: Any = global_apps, using: str = "default") -> Any:
-    """Create (or reset) the group with exactly OPERATOR_PERMISSIONS; returns the group.
+def operators_group_sync(
+    *, apps: Any = global_apps, using: str = "default", permissions: dict[str, list[str]] | None = None
+) -> Any:
+    """Create (or reset) the group with exactly `permissions` (default OPERATOR_PERMISSIONS); returns it.
 
     `apps` is the migration's historical registry inside a migration: permissions are normally created
-    after all migrations (post_migrate), so they are created here first for a fresh database."""
-    for label in OPERATOR_PERMISSIONS:
+    after all migrations (post_migrate), so they are created here first for a fresh database. A migration
+    passes the list as it stood then (its models are the ones that existed then)."""
+    wanted_by_app = OPERATOR_PERMISSIONS if permissions is None else permissions
+    for label in wanted_by_app:
         app_config = apps.get_app_config(label)
         if not getattr(app_config, "models_module", None):
             app_config.models_module = True  # a historical (migration) app config has none
         create_permissions(app_config, verbosity=0, using=using, apps=apps)
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
-    wanted = [
-        (label, codename) for label, codenames in OPERATOR_PERMISSIONS.items() for codename in codenames
-    ]
-    permissions = []
+    wanted = [(label, codename) for label, codenames in wanted_by_app.items() for codename in codenames]
+    found = []
     for label, codename in wanted:
         permission = (
             permission_model.objects.using(using)
@@ -61,7 +63,7 @@ def operators_group_sync(*, apps: Any = global_apps, using: str = "default") -> 
         )
         if permission is None:
             raise LookupError(f"permission {label}.{codename} does not exist")
-        permissions.append(permission)
+        found.append(permission)
     group, _ = group_model.objects.using(using).get_or_create(name=OPERATORS_GROUP)
-    group.permissions.set(permissions)
+    group.permissions.set(found)
     return group

@@ -21,15 +21,16 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from config.api.throttling import throttle
 from config.exceptions import exception_to_problem, problem_response
-from users.authentication import BearerTokenAuthentication
 
 logger = logging.getLogger(__name__)
 
-_bearer = BearerTokenAuthentication()
+# The project's Bearer authentication, named by DRF's DEFAULT_AUTHENTICATION_CLASSES (config imports no app).
+_bearer = api_settings.DEFAULT_AUTHENTICATION_CLASSES[0]()
 _STANDARD_KEYS = {"type", "title", "status", "detail", "code"}
 View = Callable[..., HttpResponse]
 

@@ -15,13 +15,13 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
+from config import locks
 from config.db import atomic_with_retry
 from queue_app.backends.base import Admission, QueueCounts, TokenState, TokenStatus
 from queue_app.conf import RateLimit
 from queue_app.errors import QueueThrottled
 from queue_app.models import QueueToken
 
-LOCK_NAMESPACE = 0x5155  # pg_advisory_xact_lock(namespace, concert id): "QU"
 LIVE = (TokenStatus.WAITING, TokenStatus.ACTIVE)
 
 
@@ -196,7 +196,9 @@ class DatabaseQueueBackend:
 def _promote(*, concert_id: int, now: datetime, admission: Admission) -> int:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, concert_id % 2**31])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", locks.advisory_key(locks.QUEUE_ADMISSION, concert_id)
+            )
     tokens = QueueToken.objects.filter(concert_id=concert_id)
     abandon = timedelta(seconds=admission.abandon_seconds)
     cutoff = now - abandon

@@ -13,9 +13,4 @@ urlpatterns = [
     path(
         "reservations/<uuid:reservation_id>", views.ReservationDetailView.as_view(), name="reservation-detail"
     ),
-    path(
-        "reservations/<uuid:reservation_id>/cancel",
-        views.ReservationCancelView.as_view(),
-        name="reservation-cancel",
-    ),
 ]

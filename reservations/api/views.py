@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from config.api.lists import paginated_response
 from config.api.schema import problem_responses
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER
-from reservations import selectors, services
+from reservations import selectors
 from reservations.api.serializers import ReservationCreateInput, ReservationOutput
 
 QUEUE_TOKEN_PARAMETER = OpenApiParameter(
@@ -66,25 +66,4 @@ class ReservationDetailView(GenericAPIView):
     )
     def get(self, request: Request, reservation_id) -> Response:  # type: ignore[no-untyped-def]
         reservation = selectors.reservation_get(user_id=request.user.pk, reservation_id=reservation_id)
-        return Response(ReservationOutput(reservation).data)
-
-
-class ReservationCancelView(GenericAPIView):
-    serializer_class = ReservationOutput
-
-    @extend_schema(
-        request=None,
-        responses={
-            200: ReservationOutput,
-            **problem_responses(
-                401,
-                (404, "`not_found`: no such reservation of this user"),
-                (409, "`reservation_not_cancellable`"),
-                503,
-            ),
-        },
-        operation_id="reservations_cancel",
-    )
-    def post(self, request: Request, reservation_id) -> Response:  # type: ignore[no-untyped-def]
-        reservation = services.reservation_cancel(reservation_id=reservation_id, user_id=request.user.pk)
         return Response(ReservationOutput(reservation).data)

@@ -6,6 +6,10 @@ check the hold limit, find the seat by its unique index, expire a lapsed hold on
 the seat with a guarded UPDATE, insert the reservation.
 Each statement in a plpgsql function sees the effects of the ones before it, and the whole call is one
 transaction (or joins the caller's).
+
+Two rules here are the SQL twins of their one Python spelling (tests/reservations/test_sql_twins.py checks
+the installed function against them): the advisory lock key 8001 is config.locks.USER_HOLDS folded by
+config.locks.advisory_key(), and the seat guard is concerts.seat_rules.SEAT_TAKEABLE_SQL.
 """
 
 from django.db import migrations
@@ -35,6 +39,7 @@ BEGIN
         RETURN QUERY SELECT 'schedule_closed'::text, NULL::bigint, NULL::integer; RETURN;
     END IF;
     -- One user's holds one at a time, so racing requests cannot overshoot the hold limit.
+    -- The key is config.locks.advisory_key(config.locks.USER_HOLDS, user id).
     PERFORM pg_advisory_xact_lock(8001, mod(p_user_id, 2147483647)::integer);
     SELECT count(*) INTO v_pending FROM reservations_reservation r
      WHERE r.user_id = p_user_id AND r.status = 'PENDING' AND r.expires_at > p_now;
@@ -54,6 +59,7 @@ BEGIN
      WHERE r.seat_id = v_seat_id AND r.status = 'PENDING' AND r.expires_at <= p_now;
 
     -- The guard is the rule: of any number of concurrent holds on this seat exactly one matches.
+    -- It is concerts.seat_rules.SEAT_TAKEABLE_SQL ("a seat can be taken now").
     UPDATE concerts_seat s
        SET status = 'HELD', held_until = p_expires_at, reservation_id = p_reservation_id, updated_at = p_now
      WHERE s.id = v_seat_id

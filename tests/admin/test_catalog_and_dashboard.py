@@ -9,15 +9,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from booking.services import reservation_cancel
 from concerts.models import Concert, Schedule, Seat
 from concerts.services import seat_block
-from reservations.services import reservation_cancel
 from tests.booking import booker_for, lapse, on_sale_schedule
 from tests.factories import ScheduleFactory, schedule_with_seats
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD = "/admin/concerts/salesdashboard/"
+DASHBOARD = "/admin/backoffice/salesdashboard/"
 
 
 def test_operator_creates_a_concert_with_a_schedule_and_generates_seats(operator_client, operator):  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ EXPECTED = {
     "concerts.view_seat",
     "concerts.add_seat",
     "concerts.change_seat",
-    "concerts.view_salesdashboard",
+    "backoffice.view_salesdashboard",
     "reservations.view_reservation",
     "reservations.change_reservation",
     "payments.view_payment",
@@ -73,7 +73,7 @@ def test_an_operator_sees_the_routine_pages(operator_client):  # type: ignore[no
         "/admin/concerts/schedule/add/",
         f"/admin/concerts/schedule/{schedule.pk}/change/",
         "/admin/concerts/seat/",
-        "/admin/concerts/salesdashboard/",
+        "/admin/backoffice/salesdashboard/",
         "/admin/reservations/reservation/",
         "/admin/payments/payment/",
         "/admin/points/wallet/",
@@ -135,7 +135,7 @@ def test_a_staff_member_without_the_group_sees_nothing(db):  # type: ignore[no-u
     client = Client()
     client.force_login(UserFactory(is_staff=True))
     assert client.get("/admin/reservations/reservation/").status_code == 403
-    assert client.get("/admin/concerts/salesdashboard/").status_code == 403
+    assert client.get("/admin/backoffice/salesdashboard/").status_code == 403
     concert = ConcertFactory()
     assert (
         client.post(f"/admin/queue_app/concertqueue/{concert.pk}/change/", {"action": "pause"}).status_code

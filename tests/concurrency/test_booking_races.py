@@ -1,18 +1,15 @@
 """Races on PostgreSQL with real threads: seats, money and payments must come out exact."""
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.models import Sum
-from django.utils import timezone
 
+from booking.services import payment_create
 from concerts.models import Seat, SeatStatus
-from config import clock
 from payments.models import Payment
-from payments.services import payment_create
 from points.models import LedgerEntry, Wallet
 from points.services import points_charge
 from reservations.errors import ReservationExpired, SeatUnavailable
@@ -114,7 +111,7 @@ def test_ten_concurrent_payments_of_one_hold_debit_once():  # type: ignore[no-un
 
 
 @pytest.mark.parametrize("attempt", range(5))
-def test_payment_racing_expiry_ends_in_exactly_one_state(attempt, monkeypatch):  # type: ignore[no-untyped-def]
+def test_payment_racing_expiry_ends_in_exactly_one_state(attempt, clock):  # type: ignore[no-untyped-def]
     schedule = on_sale_schedule(seats=2, price=100)
     user, rival = UserFactory(), UserFactory()
     token = active_queue_token(user=user, concert=schedule.concert)
@@ -124,12 +121,10 @@ def test_payment_racing_expiry_ends_in_exactly_one_state(attempt, monkeypatch): 
     deadline = held.expires_at
     # Each thread sees its own clock: the payer a microsecond before the deadline, the sweep at it, and a
     # rival's hold of the same seat a microsecond after it. All three run at the same instant.
-    per_thread = threading.local()
-    monkeypatch.setattr(clock, "now", lambda: getattr(per_thread, "now", None) or timezone.now())
 
     def acting_at(offset_us: int, call):  # type: ignore[no-untyped-def]
         def run():  # type: ignore[no-untyped-def]
-            per_thread.now = deadline + timedelta(microseconds=offset_us)
+            clock.set_for_this_thread(deadline + timedelta(microseconds=offset_us))
             return call()
 
         return run

@@ -27,7 +27,7 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 MAIN_PAGES = {
     "index": "/admin/",
     "reservations": "/admin/reservations/reservation/",
-    "sales-dashboard": "/admin/concerts/salesdashboard/",
+    "sales-dashboard": "/admin/backoffice/salesdashboard/",
     "wallets": "/admin/points/wallet/",
 }
 reports = pytest.StashKey[dict[str, pytest.TestReport]]()

@@ -81,7 +81,7 @@ def test_a_confirmed_reservation_is_refunded_from_admin(page: Page, operator) ->
     assert fan.pay(reservation_id).status_code == 201
 
     log_in(page, operator.email, TEST_PASSWORD)
-    page.goto("/admin/concerts/salesdashboard/")
+    page.goto("/admin/backoffice/salesdashboard/")
     row = page.locator(f"#schedule-{schedule.pk}")
     expect(row.locator(".sold-count")).to_have_text("1")
     expect(row.locator(".revenue")).to_have_text("150")
@@ -102,7 +102,7 @@ def test_a_confirmed_reservation_is_refunded_from_admin(page: Page, operator) ->
     refund = LedgerEntry.objects.get(wallet_id=fan.user.pk, kind="REFUND")
     assert refund.amount == 150 and refund.balance_after == 500
 
-    page.goto("/admin/concerts/salesdashboard/")
+    page.goto("/admin/backoffice/salesdashboard/")
     expect(row.locator(".revenue")).to_have_text("0")
     expect(row.locator(".available-count")).to_have_text("5")
 

@@ -1,23 +1,6 @@
-from datetime import datetime, timedelta
-
 import pytest
-from django.utils import timezone
 
-from config import clock as queue_clock
 from queue_app.concert_cache import concert_cache_clear
-
-
-class FakeClock:
-    """The queue's time, moved by hand: expiry and abandonment are tested without sleeping."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
 
 
 @pytest.fixture(autouse=True)
@@ -25,13 +8,6 @@ def _fresh_concert_cache():  # type: ignore[no-untyped-def]
     concert_cache_clear()
     yield
     concert_cache_clear()
-
-
-@pytest.fixture
-def clock(monkeypatch) -> FakeClock:  # type: ignore[no-untyped-def]
-    fake = FakeClock(timezone.now().replace(microsecond=0))  # whole seconds: Redis keeps milliseconds
-    monkeypatch.setattr(queue_clock, "now", fake.now)
-    return fake
 
 
 @pytest.fixture(params=["database", "redis"])

@@ -3,10 +3,32 @@
 from django.db import migrations
 
 
+# The permissions as they stood at this migration (later migrations adjust the group): the models named
+# here are the ones that exist at this point of the history.
+PERMISSIONS = {
+    "concerts": [
+        "view_concert",
+        "add_concert",
+        "change_concert",
+        "view_schedule",
+        "add_schedule",
+        "change_schedule",
+        "view_seat",
+        "add_seat",
+        "change_seat",
+        "view_salesdashboard",
+    ],
+    "reservations": ["view_reservation", "change_reservation"],
+    "payments": ["view_payment"],
+    "points": ["view_wallet", "change_wallet", "view_ledgerentry"],
+    "queue_app": ["view_concertqueue", "change_concertqueue", "view_queuetoken"],
+}
+
+
 def create_operators_group(apps, schema_editor):
     from users.operators import operators_group_sync
 
-    operators_group_sync(apps=apps, using=schema_editor.connection.alias)
+    operators_group_sync(apps=apps, using=schema_editor.connection.alias, permissions=PERMISSIONS)
 
 
 def remove_operators_group(apps, schema_editor):

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
-from django.utils import timezone
 
 from concerts import services
 from concerts.models import Concert, Schedule
+from config import clock
 
 DEMO_NAMES = [
     "Aurora Live",
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             int(options["schedules"]),
             int(options["seats"]),
         )
-        base_day = (timezone.now() + timedelta(days=7)).replace(hour=19, minute=0, second=0, microsecond=0)
+        base_day = (clock.now() + timedelta(days=7)).replace(hour=19, minute=0, second=0, microsecond=0)
         created_seats = 0
         for i in range(n_concerts):
             name = DEMO_NAMES[i] if i < len(DEMO_NAMES) else f"Demo Concert {i + 1}"
@@ -53,7 +53,7 @@ class Command(BaseCommand):
                     name=name, price=50_000 + 10_000 * (i % 5), venue="Demo Arena"
                 )
                 # Future schedules already there count, whatever day they were seeded on.
-                upcoming = list(concert.schedules.filter(starts_at__gt=timezone.now()).order_by("starts_at"))
+                upcoming = list(concert.schedules.filter(starts_at__gt=clock.now()).order_by("starts_at"))
                 for j in range(n_schedules):
                     if j < len(upcoming):
                         schedule = upcoming[j]
@@ -61,7 +61,7 @@ class Command(BaseCommand):
                         schedule = services.schedule_create(
                             concert=concert,
                             starts_at=base_day + timedelta(days=7 * j + i),
-                            sales_open_at=timezone.now() - timedelta(hours=1),
+                            sales_open_at=clock.now() - timedelta(hours=1),
                         )
                     created_seats += self._fill_seats(schedule, concert.price, n_seats)
         self.stdout.write(

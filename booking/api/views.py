@@ -1,15 +1,20 @@
+"""The API of the cross-app flows: pay a hold (POST /payments, with the list of payments on GET) and
+cancel a reservation (POST /reservations/{id}/cancel). Serializers stay with the data they describe."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from booking import services
 from config.api.lists import paginated_response
 from config.api.schema import problem_responses
 from config.api.throttling import throttle
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
-from payments import selectors, services
+from payments import selectors as payment_selectors
 from payments.api.serializers import PaymentCreateInput, PaymentOutput
+from reservations.api.serializers import ReservationOutput
 from reservations.api.views import QUEUE_TOKEN_PARAMETER
 
 
@@ -27,7 +32,9 @@ class PaymentListCreateView(GenericAPIView):
         operation_id="payments_list",
     )
     def get(self, request: Request) -> Response:
-        return paginated_response(self, selectors.payment_list(user_id=request.user.pk), PaymentOutput)
+        return paginated_response(
+            self, payment_selectors.payment_list(user_id=request.user.pk), PaymentOutput
+        )
 
     @extend_schema(
         request=PaymentCreateInput,
@@ -65,3 +72,24 @@ class PaymentListCreateView(GenericAPIView):
             return status.HTTP_201_CREATED, PaymentOutput(payment).data
 
         return run_idempotent(request, pay)
+
+
+class ReservationCancelView(GenericAPIView):
+    serializer_class = ReservationOutput
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: ReservationOutput,
+            **problem_responses(
+                401,
+                (404, "`not_found`: no such reservation of this user"),
+                (409, "`reservation_not_cancellable`"),
+                503,
+            ),
+        },
+        operation_id="reservations_cancel",
+    )
+    def post(self, request: Request, reservation_id) -> Response:  # type: ignore[no-untyped-def]
+        reservation = services.reservation_cancel(reservation_id=reservation_id, user_id=request.user.pk)
+        return Response(ReservationOutput(reservation).data)

@@ -1,0 +1,35 @@
+"""What the benchmark runs: the scenarios, their targets (ratio to the baseline) and the data set sizes."""
+
+from __future__ import annotations
+
+SCENARIOS = [
+    "baseline",
+    "queue_status",
+    "token_issue",
+    "seat_map",
+    "hold_distinct",
+    "hold_contention",
+    "flow",
+]
+TARGETS = {"queue_status": 0.5, "token_issue": 0.4, "seat_map": 0.3, "hold_distinct": 0.2}
+EXACT = {"hold_contention": "exactly_one_winner", "flow": "invariants_hold"}
+
+# Data set sizes (the issue's minimums or more).
+CONCERTS, SCHEDULES, SEATS = 20, 10, 1000
+N_WAITING = 100_000
+N_ISSUE = 50_000  # fresh users for token_issue (more than ~12 s at the best rate we expect)
+N_HOLD = 12_500  # hold users x 4 holds = 50,000 distinct seats
+N_CONTENTION = 1_000
+N_FLOW = 2_000
+ADMISSION_ROUND = 1_000
+
+
+def empty_result(reason: str) -> dict[str, object]:
+    return {
+        "skipped": reason,
+        "rps": None,
+        "p50_ms": None,
+        "p99_ms": None,
+        "errors_5xx": None,
+        "ratio_to_baseline": None,
+    }

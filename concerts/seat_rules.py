@@ -1,0 +1,58 @@
+"""The seat rules, each spelled once: "a seat can be taken now" and "a hold is live now".
+
+A hold is live while the seat is HELD and `held_until > now`; at its deadline it lapses and the seat can
+be taken again (by a hold or an operator's block) without any job having run. Every read and write of the
+catalog uses these:
+
+- seat_takeable_q() / seat_live_hold_q(): the rules as queryset filters (selectors, services, admin);
+- SEAT_TAKEABLE_SQL: the same rule for the raw guarded UPDATEs in concerts.services;
+- seat_takeable() / seat_hold_is_live(): the same rules for a row already in memory;
+- the SQL twin: reservations_hold_seat() (migration reservations/0002_hold_seat_function) guards its seat
+  UPDATE with SEAT_TAKEABLE_SQL written for its alias and parameter (`s.`, `p_now`); a test checks the
+  installed function says exactly that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from concerts.models import SeatStatus
+
+# One %s: now. Column names unqualified (the guarded UPDATEs name one table).
+SEAT_TAKEABLE_SQL = "(status = 'AVAILABLE' OR (status = 'HELD' AND held_until <= %s))"
+
+
+def seat_takeable_sql(*, alias: str = "", now: str = "%s") -> str:
+    """SEAT_TAKEABLE_SQL for a table alias and a placeholder of one's own (the SQL twin's spelling)."""
+    column = f"{alias}." if alias else ""
+    return (
+        SEAT_TAKEABLE_SQL.replace("status", f"{column}status")
+        .replace("held_until", f"{column}held_until")
+        .replace("%s", now)
+    )
+
+
+def seat_takeable_q(*, now: datetime, prefix: str = "") -> Q:
+    """Seats a hold (or a block) may take now: AVAILABLE, or HELD with a lapsed deadline."""
+    return Q(**{f"{prefix}status": SeatStatus.AVAILABLE}) | Q(
+        **{f"{prefix}status": SeatStatus.HELD, f"{prefix}held_until__lte": now}
+    )
+
+
+def seat_live_hold_q(*, now: datetime, prefix: str = "") -> Q:
+    """Seats held by a hold that has not lapsed: HELD with `held_until > now`."""
+    return Q(**{f"{prefix}status": SeatStatus.HELD, f"{prefix}held_until__gt": now})
+
+
+def seat_takeable(*, status: str, held_until: datetime | None, now: datetime) -> bool:
+    """seat_takeable_q() for a row already fetched."""
+    return status == SeatStatus.AVAILABLE or (
+        status == SeatStatus.HELD and held_until is not None and held_until <= now
+    )
+
+
+def seat_hold_is_live(*, status: str, held_until: datetime | None, now: datetime) -> bool:
+    """seat_live_hold_q() for a row already fetched."""
+    return status == SeatStatus.HELD and held_until is not None and held_until > now

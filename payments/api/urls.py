@@ -1,5 +1,0 @@
-from django.urls import path
-
-from payments.api import views
-
-urlpatterns = [path("payments", views.PaymentListCreateView.as_view(), name="payment-list")]
