@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run flow test test-embedded lint format install migrate seed worker bench chaos clean
+.PHONY: run dev flow test test-embedded lint format install migrate seed worker bench chaos clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,14 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_concerts --if-empty
 
-## Serve the API, a Celery worker and one beat on 127.0.0.1:$(PORT); Ctrl-C stops them all.
+## Serve the API (gunicorn, gthread workers sized to the CPUs), a Celery worker and one beat on
+## 127.0.0.1:$(PORT); Ctrl-C stops them all.
 run: seed
 	PORT=$(PORT) $(BIN)/honcho -f Procfile start
+
+## The same with Django's development server (reloads on code changes) instead of gunicorn.
+dev: seed
+	PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 ## The whole suite on real PostgreSQL and Redis, then the embedded smoke tests on SQLite.
 test: install
@@ -54,6 +59,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",  # outermost: request id, access log, latency metric
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, Swagger UI) from the app server itself, under gunicorn as under runserver.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -223,6 +225,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Outside production WhiteNoise serves straight from the apps' static folders (no collectstatic step for
+# `make run`); production serves the collected, hashed files (settings/production.py).
+WHITENOISE_USE_FINDERS = True
 
 # --- Observability (docs/operations.md) ----------------------------------------------------------
 # LOG_FORMAT: "plain" for a terminal, "json" (production's default) for one JSON object per line.
