@@ -43,7 +43,7 @@ test: install
 flow: install
 	$(BIN)/python .ci/http_flow.py --base http://127.0.0.1:$(PORT) --hold-seconds $${RESERVATION_HOLD_SECONDS:-0}
 
-## Load benchmark (issue 7): its own PostgreSQL, Redis, gunicorn and Celery on free loopback ports,
+## Load benchmark: its own PostgreSQL, Redis, gunicorn and Celery on free loopback ports,
 ## ~2-3 minutes; prints a table and writes bench/results.json. BENCH_ARGS="--only baseline,seat_map" etc.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
