@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run flow test test-embedded lint format install migrate seed worker bench chaos clean
+.PHONY: run dev flow test test-embedded lint format install migrate seed worker bench chaos clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,14 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_concerts --if-empty
 
-## Serve the API, a Celery worker and one beat on 127.0.0.1:$(PORT); Ctrl-C stops them all.
+## Serve the API (gunicorn, gthread workers sized to the CPUs), a Celery worker and one beat on
+## 127.0.0.1:$(PORT); Ctrl-C stops them all.
 run: seed
 	PORT=$(PORT) $(BIN)/honcho -f Procfile start
+
+## The same with Django's development server (reloads on code changes) instead of gunicorn.
+dev: seed
+	PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 ## The whole suite on real PostgreSQL and Redis, then the embedded smoke tests on SQLite.
 test: install
@@ -38,7 +43,7 @@ test: install
 flow: install
 	$(BIN)/python .ci/http_flow.py --base http://127.0.0.1:$(PORT) --hold-seconds $${RESERVATION_HOLD_SECONDS:-0}
 
-## Load benchmark (issue 7): its own PostgreSQL, Redis, gunicorn and Celery on free loopback ports,
+## Load benchmark: its own PostgreSQL, Redis, gunicorn and Celery on free loopback ports,
 ## ~2-3 minutes; prints a table and writes bench/results.json. BENCH_ARGS="--only baseline,seat_map" etc.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
@@ -55,6 +60,8 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -14,7 +14,7 @@ SCENARIOS = [
 TARGETS = {"queue_status": 0.5, "token_issue": 0.4, "seat_map": 0.3, "hold_distinct": 0.2}
 EXACT = {"hold_contention": "exactly_one_winner", "flow": "invariants_hold"}
 
-# Data set sizes (the issue's minimums or more).
+# Data set sizes (large enough that the figures hold at scale).
 CONCERTS, SCHEDULES, SEATS = 20, 10, 1000
 N_WAITING = 100_000
 N_ISSUE = 50_000  # fresh users for token_issue (more than ~12 s at the best rate we expect)

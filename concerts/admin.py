@@ -126,6 +126,16 @@ class ConcertAdmin(admin.ModelAdmin):
     def schedule_count(self, obj: Concert) -> int:
         return obj.schedule_count  # type: ignore[attr-defined]
 
+    def save_model(self, request: HttpRequest, obj: Concert, form: Any, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Only the columns the operator edited: a pause, a cap or the draw committed while the form was
+        # open stays as it is (Django would rewrite the whole row from what it read).
+        services.concert_update(
+            concert_id=obj.pk, changes={name: form.cleaned_data[name] for name in form.changed_data}
+        )
+
     @admin.display(description="waiting queue")
     def queue_page(self, obj: Concert) -> str:
         if obj.pk is None:
@@ -275,8 +285,14 @@ class SeatAdmin(admin.ModelAdmin):
         return False  # a seat may carry reservations; take it off sale by blocking it
 
     def save_model(self, request: HttpRequest, obj: Seat, form: Any, change: bool) -> None:
+        if change:
+            # Grade and price only, in one UPDATE of those columns: a hold or a sale committed while the
+            # form was open keeps the seat (the service also refreshes the cached seat map).
+            edits = {name: form.cleaned_data[name] for name in form.changed_data}
+            services.seat_update(seat_id=obj.pk, grade=edits.get("grade"), price=edits.get("price"))
+            return
         super().save_model(request, obj, form, change)
-        # A new seat or a new grade/price must show in the cached seat map at once.
+        # A new seat must show in the cached seat map at once.
         schedule_id = obj.schedule_id
         transaction.on_commit(lambda: services.seat_map_invalidate(schedule_id=schedule_id))
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 
 from concerts import seat_map_cache
-from concerts.errors import SeatNotBlockable, SeatNotBlocked
+from concerts.errors import ConcertNotFound, SeatNotBlockable, SeatNotBlocked
 from concerts.models import Concert, Schedule, Seat, SeatStatus
 from concerts.seat_rules import SEAT_TAKEABLE_SQL, seat_hold_is_live, seat_live_hold_q, seat_takeable_q
 from config import clock
@@ -251,3 +252,62 @@ def seat_unblock(*, seat_id: int) -> Seat:
 def seat_map_invalidate(*, schedule_id: int) -> None:
     """Call after a committed seat change (on_commit): cached seat maps of the schedule go stale."""
     seat_map_cache.invalidate(schedule_ids=[schedule_id])
+
+
+# --- Operators: editing the catalog ----------------------------------------------------------------
+# An edit writes only the columns the operator changed, in one UPDATE. Status, hold, draw and admission
+# columns are written by their own guarded statements (holds, payments, the draw, pause and cap) while an
+# operator's form is open; rewriting a whole row would put back what the form read.
+
+CONCERT_EDITABLE_FIELDS = frozenset(
+    {"name", "venue", "description", "price", "queue_batch_size", "queue_interval_seconds"}
+)
+
+
+def _checked_changes(
+    model: type[Concert] | type[Seat], changes: dict[str, Any], allowed: frozenset[str]
+) -> dict[str, Any]:
+    """Each value cleaned by its model field (type, choices, bounds); anything else is InvalidInput."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in allowed:
+            errors[name] = ["This field is not edited here."]
+            continue
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field)
+        try:
+            cleaned[name] = field.clean(value, None)
+        except ValidationError as exc:
+            errors[name] = list(exc.messages)
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+def concert_update(*, concert_id: int, changes: dict[str, Any]) -> Concert:
+    """Change a concert's catalog text, price or queue settings (batch size, interval): only the given
+    columns, in one UPDATE. Pause, cap and the draw have their own services and are never rewritten here."""
+    cleaned = _checked_changes(Concert, changes, CONCERT_EDITABLE_FIELDS)
+    if cleaned and not Concert.objects.filter(pk=concert_id).update(**cleaned, updated_at=clock.now()):
+        raise ConcertNotFound()
+    concert = Concert.objects.filter(pk=concert_id).first()
+    if concert is None:
+        raise ConcertNotFound()
+    return concert
+
+
+def seat_update(*, seat_id: int, grade: str | None = None, price: int | None = None) -> Seat:
+    """Change a seat's grade and/or price (None leaves it) in one UPDATE of those columns only: a hold or
+    a sale of the seat committed meanwhile stays as it is. The cached seat map goes stale on commit."""
+    changes = {name: value for name, value in (("grade", grade), ("price", price)) if value is not None}
+    cleaned = _checked_changes(Seat, changes, frozenset({"grade", "price"}))
+    with transaction.atomic():
+        seat = Seat.objects.filter(pk=seat_id).first()
+        if seat is None:
+            raise InvalidInput({"seat_id": ["No such seat."]})
+        if cleaned:
+            Seat.objects.filter(pk=seat_id).update(**cleaned, updated_at=clock.now())
+            transaction.on_commit(functools.partial(seat_map_invalidate, schedule_id=seat.schedule_id))
+            seat.refresh_from_db()
+        return seat

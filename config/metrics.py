@@ -64,7 +64,8 @@ _queue_stats_provider: Callable[[], QueueStats] | None = None
 
 def register_queue_stats_provider(fn: Callable[[], QueueStats] | None) -> None:
     """Set the function the scrape calls for {concert_id: (waiting, active)}; None removes it.
-    The last registration wins. It should be cheap (one pipeline, one query): it runs on every scrape."""
+    The last registration wins. It runs on every scrape; the queue app's costs one query for the concert
+    ids plus, per concert, one Redis pipeline or two counting queries (docs/operations.md)."""
     global _queue_stats_provider
     _queue_stats_provider = fn
 

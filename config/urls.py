@@ -4,6 +4,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import exceptions, health, metrics
 
+# The back office names the product, not the framework.
+admin.site.site_header = "Concert ticketing back office"
+admin.site.site_title = "Concert ticketing"
+admin.site.index_title = "Sales-day operations"
+
 api_v1 = [
     path("", include("users.api.urls")),
     path("", include("concerts.api.urls")),

@@ -102,7 +102,7 @@ def _account_must_exist() -> Iterator[None]:
 def _hold_in_one_call(request: HoldRequest) -> Reservation:
     """PostgreSQL: the rules of _hold_portable in one round trip (reservations_hold_seat(), migration
     0002). It writes concerts_seat directly: the one place another app's rows change outside its
-    services, because a hold must cost one statement (issue 7)."""
+    services, because a hold must cost one round trip under sale-day load."""
     with connection.cursor() as cursor, _account_must_exist():
         cursor.execute(
             "SELECT outcome, seat_id, price FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s)",

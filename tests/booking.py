@@ -18,7 +18,7 @@ class Booker:
     client: APIClient
     token: str
 
-    def hold(self, schedule: Schedule, seat_number: int, **headers):  # type: ignore[no-untyped-def]
+    def hold(self, schedule: Schedule, seat_number: int, **headers):
         return self.client.post(
             "/api/v1/reservations",
             {"schedule_id": schedule.pk, "seat_number": seat_number},
@@ -27,7 +27,7 @@ class Booker:
             **headers,
         )
 
-    def pay(self, reservation_id, **headers):  # type: ignore[no-untyped-def]
+    def pay(self, reservation_id, **headers):
         return self.client.post(
             "/api/v1/payments",
             {"reservation_id": str(reservation_id)},
@@ -37,7 +37,7 @@ class Booker:
         )
 
 
-def booker_for(schedule: Schedule, user=None) -> Booker:  # type: ignore[no-untyped-def]
+def booker_for(schedule: Schedule, user=None) -> Booker:
     user = user or UserFactory()
     return Booker(
         user=user, client=client_for(user), token=active_queue_token(user=user, concert=schedule.concert)
@@ -52,7 +52,7 @@ def on_sale_schedule(seats: int = 10, price: int = 100) -> Schedule:
     return schedule
 
 
-def lapse(reservation_id) -> None:  # type: ignore[no-untyped-def]
+def lapse(reservation_id) -> None:
     """Move a hold's deadline into the past, as if its five minutes ran out (no job involved)."""
     reservation = Reservation.objects.get(pk=reservation_id)
     past = reservation.created_at - timedelta(seconds=1)

@@ -12,7 +12,7 @@ from config import clock as project_clock
 from tests.factories import UserFactory
 
 
-def pytest_report_header(config):  # type: ignore[no-untyped-def]
+def pytest_report_header(config):
     database = settings.DATABASES["default"]
     where = database["ENGINE"].rsplit(".", 1)[-1]
     if where != "sqlite3":
@@ -22,7 +22,7 @@ def pytest_report_header(config):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _clean_shared_state():  # type: ignore[no-untyped-def]
+def _clean_shared_state():
     """Each test starts with an empty cache and an empty Redis (the database is handled by pytest-django)."""
     cache.clear()
     if settings.REDIS_URL:
@@ -75,26 +75,26 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def user(db):  # type: ignore[no-untyped-def]
+def user(db):
     return UserFactory()
 
 
 @pytest.fixture
-def other_user(db):  # type: ignore[no-untyped-def]
+def other_user(db):
     return UserFactory()
 
 
-def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
+def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     return client
 
 
 @pytest.fixture
-def auth_client(user) -> APIClient:  # type: ignore[no-untyped-def]
+def auth_client(user) -> APIClient:
     return client_for(user)
 
 
 @pytest.fixture
-def other_client(other_user) -> APIClient:  # type: ignore[no-untyped-def]
+def other_client(other_user) -> APIClient:
     return client_for(other_user)

@@ -1,7 +1,7 @@
 """Assertions on the contract's error format (RFC 9457 problem documents with `code`)."""
 
 
-def assert_problem(response, status: int, code: str):  # type: ignore[no-untyped-def]
+def assert_problem(response, status: int, code: str):
     assert response.status_code == status, (response.status_code, getattr(response, "content", b"")[:500])
     assert response["Content-Type"].startswith("application/problem+json"), response["Content-Type"]
     body = response.json()

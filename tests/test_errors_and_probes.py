@@ -4,16 +4,16 @@ from tests.problems import assert_problem
 
 
 @pytest.mark.embedded
-def test_unknown_api_path_is_a_problem_document(api_client, db):  # type: ignore[no-untyped-def]
+def test_unknown_api_path_is_a_problem_document(api_client, db):
     assert_problem(api_client.get("/api/v1/nope"), 404, "not_found")
     assert_problem(api_client.get("/api/whatever/else"), 404, "not_found")
 
 
-def test_wrong_method_is_a_problem_document(api_client, db):  # type: ignore[no-untyped-def]
+def test_wrong_method_is_a_problem_document(api_client, db):
     assert_problem(api_client.delete("/api/v1/concerts"), 405, "method_not_allowed")
 
 
-def test_wrong_content_type_is_a_problem_document(auth_client):  # type: ignore[no-untyped-def]
+def test_wrong_content_type_is_a_problem_document(auth_client):
     response = auth_client.post(
         "/api/v1/users", data="name=x", content_type="application/x-www-form-urlencoded"
     )
@@ -21,7 +21,7 @@ def test_wrong_content_type_is_a_problem_document(auth_client):  # type: ignore[
 
 
 @pytest.mark.embedded
-def test_healthz_and_readyz(api_client, db, settings):  # type: ignore[no-untyped-def]
+def test_healthz_and_readyz(api_client, db, settings):
     assert api_client.get("/healthz").status_code == 200
     ready = api_client.get("/readyz")
     assert ready.status_code == 200
@@ -30,7 +30,7 @@ def test_healthz_and_readyz(api_client, db, settings):  # type: ignore[no-untype
         assert ready.json()["checks"]["redis"] is True
 
 
-def test_readyz_is_503_when_redis_is_unreachable(api_client, db, settings):  # type: ignore[no-untyped-def]
+def test_readyz_is_503_when_redis_is_unreachable(api_client, db, settings):
     from config.redis import get_redis
 
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
@@ -44,7 +44,7 @@ def test_readyz_is_503_when_redis_is_unreachable(api_client, db, settings):  # t
 
 
 @pytest.mark.embedded
-def test_openapi_schema_and_offline_swagger(api_client, db):  # type: ignore[no-untyped-def]
+def test_openapi_schema_and_offline_swagger(api_client, db):
     schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]

@@ -1,6 +1,6 @@
 """OpenAPI helpers: one `Problem` component for every error answer, and the error responses of an operation.
 
-Every 4xx/5xx body is an RFC 9457 problem document (`application/problem+json`, shared/API.md). A view lists
+Every 4xx/5xx body is an RFC 9457 problem document (`application/problem+json`). A view lists
 the errors it can answer next to its success response:
 
     @extend_schema(responses={200: ConcertOutput, **problem_responses(401, (404, "`not_found`: no concert"))})

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",  # outermost: request id, access log, latency metric
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, Swagger UI) from the app server itself, under gunicorn as under runserver.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -136,7 +138,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING (config/celery_signals.py)
 
-# --- Domain settings (shared/API.md) -------------------------------------------------------------
+# --- Domain settings (the API's timing and limits) ---------------------------------------------
 QUEUE_BACKEND = env.str("QUEUE_BACKEND", default="redis" if REDIS_URL else "database")
 QUEUE_PROMOTION_BATCH_SIZE = env.int("QUEUE_PROMOTION_BATCH_SIZE", default=10)
 QUEUE_PROMOTION_INTERVAL_SECONDS = env.int("QUEUE_PROMOTION_INTERVAL_SECONDS", default=10)
@@ -206,7 +208,10 @@ REST_FRAMEWORK: dict[str, object] = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Concert ticketing API",
-    "DESCRIPTION": "A fair waiting queue, seat holds, points and payments. Contract: shared/API.md.",
+    "DESCRIPTION": (
+        "A fair waiting queue, seat holds, points and payments. Errors are RFC 9457 problem documents "
+        "(application/problem+json) with a stable `code`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -223,6 +228,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Outside production WhiteNoise serves straight from the apps' static folders (no collectstatic step for
+# `make run`); production serves the collected, hashed files (settings/production.py).
+WHITENOISE_USE_FINDERS = True
 
 # --- Observability (docs/operations.md) ----------------------------------------------------------
 # LOG_FORMAT: "plain" for a terminal, "json" (production's default) for one JSON object per line.

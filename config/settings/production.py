@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.logging import build_logging_config
 
 from .base import *  # noqa: F403
-from .base import LOG_LEVEL, MIDDLEWARE, env
+from .base import LOG_LEVEL, env
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure"):
@@ -29,13 +29,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = build_logging_config(LOG_FORMAT, LOG_LEVEL)
 
-# WhiteNoise serves the collected static files (admin, Swagger UI) under gunicorn, right after
-# SecurityMiddleware; `collectstatic` runs at image build time (Dockerfile).
-MIDDLEWARE = [*MIDDLEWARE]
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-)
+# WhiteNoise (in MIDDLEWARE, settings/base.py) serves the collected static files with hashed names and
+# far-future cache headers; `collectstatic` runs at image build time (Dockerfile).
+WHITENOISE_USE_FINDERS = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

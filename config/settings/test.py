@@ -11,3 +11,6 @@ CELERY_BROKER_URL = "memory://"
 # Invalidation runs on commit, which the per-test transaction never reaches: the cache is switched on
 # only by the tests that exercise it (tests/concerts/test_seat_map_cache.py) with commits that happen.
 SEAT_MAP_CACHE_ENABLED = False
+# Each test client builds its own middleware chain: WhiteNoise looks static files up per request instead
+# of indexing every file each time.
+WHITENOISE_AUTOREFRESH = True

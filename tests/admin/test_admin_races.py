@@ -21,12 +21,12 @@ ROUNDS = 10
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only():  # type: ignore[no-untyped-def]
+def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("race tests need PostgreSQL")
 
 
-def race_once(operator, fan: Booker, schedule: Schedule, number: int, pay_delay: float) -> str:  # type: ignore[no-untyped-def]
+def race_once(operator, fan: Booker, schedule: Schedule, number: int, pay_delay: float) -> str:
     reservation_id = fan.hold(schedule, number).json()["id"]
     operator_browser = Client()
     operator_browser.force_login(operator)
@@ -59,7 +59,7 @@ def race_once(operator, fan: Booker, schedule: Schedule, number: int, pay_delay:
     return "released"
 
 
-def test_release_from_admin_racing_the_owners_payment_ends_in_one_state(operator):  # type: ignore[no-untyped-def]
+def test_release_from_admin_racing_the_owners_payment_ends_in_one_state(operator):
     schedule = on_sale_schedule(seats=ROUNDS, price=100)
     fan = booker_for(schedule)
     fan.client.post("/api/v1/points/charge", {"amount": 100 * ROUNDS}, format="json")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 DASHBOARD = "/admin/backoffice/salesdashboard/"
 
 
-def test_operator_creates_a_concert_with_a_schedule_and_generates_seats(operator_client, operator):  # type: ignore[no-untyped-def]
+def test_operator_creates_a_concert_with_a_schedule_and_generates_seats(operator_client, operator):
     starts = timezone.now() + timedelta(days=30)
     response = operator_client.post(
         "/admin/concerts/concert/add/",
@@ -68,7 +68,7 @@ def test_operator_creates_a_concert_with_a_schedule_and_generates_seats(operator
     assert f"/admin/queue_app/concertqueue/{concert.pk}/change/" in concert_page
 
 
-def test_seat_map_counts_by_grade_and_status(operator_client):  # type: ignore[no-untyped-def]
+def test_seat_map_counts_by_grade_and_status(operator_client):
     schedule = on_sale_schedule(seats=6)
     Seat.objects.filter(schedule=schedule, number__gt=4).update(grade="VIP")
     fan = booker_for(schedule)
@@ -81,12 +81,12 @@ def test_seat_map_counts_by_grade_and_status(operator_client):  # type: ignore[n
     assert "<tr><td>VIP</td><td>1</td><td>0</td><td>0</td><td>1</td><td>2</td></tr>" in page
 
 
-def dashboard_row(html: str, schedule) -> str:  # type: ignore[no-untyped-def]
+def dashboard_row(html: str, schedule) -> str:
     start = html.index(f'<tr id="schedule-{schedule.pk}">')
     return html[start : html.index("</tr>", start)]
 
 
-def test_dashboard_shows_counts_and_revenue_per_schedule(operator_client):  # type: ignore[no-untyped-def]
+def test_dashboard_shows_counts_and_revenue_per_schedule(operator_client):
     schedule = on_sale_schedule(seats=10, price=100)
     other = on_sale_schedule(seats=4, price=50)
     fan = booker_for(schedule)
@@ -120,7 +120,7 @@ def test_dashboard_shows_counts_and_revenue_per_schedule(operator_client):  # ty
     assert f'id="schedule-{other.pk}"' in only_other and f'id="schedule-{schedule.pk}"' not in only_other
 
 
-def test_dashboard_hides_past_shows_unless_asked(operator_client):  # type: ignore[no-untyped-def]
+def test_dashboard_hides_past_shows_unless_asked(operator_client):
     past = ScheduleFactory(
         starts_at=timezone.now() - timedelta(days=1), sales_open_at=timezone.now() - timedelta(days=9)
     )
@@ -128,7 +128,7 @@ def test_dashboard_hides_past_shows_unless_asked(operator_client):  # type: igno
     assert f'id="schedule-{past.pk}"' in operator_client.get(DASHBOARD, {"past": "1"}).content.decode()
 
 
-def test_dashboard_query_count_does_not_grow_with_schedules(operator_client):  # type: ignore[no-untyped-def]
+def test_dashboard_query_count_does_not_grow_with_schedules(operator_client):
     def queries() -> int:
         with CaptureQueriesContext(connection) as ctx:
             assert operator_client.get(DASHBOARD).status_code == 200
@@ -145,5 +145,5 @@ def test_dashboard_query_count_does_not_grow_with_schedules(operator_client):  #
     assert few <= 8  # session, user, permissions, schedules, revenue, concerts for the filter
 
 
-def test_dashboard_is_linked_from_the_admin_index(operator_client):  # type: ignore[no-untyped-def]
+def test_dashboard_is_linked_from_the_admin_index(operator_client):
     assert DASHBOARD in operator_client.get("/admin/").content.decode()

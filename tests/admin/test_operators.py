@@ -46,14 +46,14 @@ def group_permissions(group: Group) -> set[str]:
     }
 
 
-def test_the_migration_created_the_group_with_exactly_the_routine_permissions():  # type: ignore[no-untyped-def]
+def test_the_migration_created_the_group_with_exactly_the_routine_permissions():
     group = Group.objects.get(name=OPERATORS_GROUP)  # no fixture: the data migration made it
     assert group_permissions(group) == EXPECTED
     assert not any(p.startswith(("users.", "auth.", "admin.")) for p in group_permissions(group))
     assert not any(".delete_" in p for p in group_permissions(group))
 
 
-def test_setup_operators_resets_the_group_to_exactly_the_list(capsys):  # type: ignore[no-untyped-def]
+def test_setup_operators_resets_the_group_to_exactly_the_list(capsys):
     group, _ = Group.objects.get_or_create(name=OPERATORS_GROUP)
     group.permissions.add(Permission.objects.get(codename="delete_payment"))
     call_command("setup_operators")
@@ -62,7 +62,7 @@ def test_setup_operators_resets_the_group_to_exactly_the_list(capsys):  # type: 
     assert "19 permissions" in capsys.readouterr().out
 
 
-def test_an_operator_sees_the_routine_pages(operator_client):  # type: ignore[no-untyped-def]
+def test_an_operator_sees_the_routine_pages(operator_client):
     schedule = on_sale_schedule(seats=2)
     booker_for(schedule).hold(schedule, 1)
     pages = [
@@ -88,7 +88,7 @@ def test_an_operator_sees_the_routine_pages(operator_client):  # type: ignore[no
     assert "/admin/users/user/" not in index and "/admin/auth/group/" not in index
 
 
-def test_an_operator_cannot_delete_or_edit_money_or_accounts(operator_client, operator):  # type: ignore[no-untyped-def]
+def test_an_operator_cannot_delete_or_edit_money_or_accounts(operator_client, operator):
     schedule = on_sale_schedule(seats=2)
     fan = booker_for(schedule)
     fan.client.post("/api/v1/points/charge", {"amount": 300}, format="json")
@@ -120,7 +120,7 @@ def test_an_operator_cannot_delete_or_edit_money_or_accounts(operator_client, op
     assert [name for name, _ in actions if name] == ["block_seats", "unblock_seats"]
 
 
-def test_a_seat_status_cannot_be_set_through_its_form(operator_client):  # type: ignore[no-untyped-def]
+def test_a_seat_status_cannot_be_set_through_its_form(operator_client):
     schedule = on_sale_schedule(seats=1)
     seat = Seat.objects.get(schedule=schedule)
     response = operator_client.post(
@@ -131,7 +131,7 @@ def test_a_seat_status_cannot_be_set_through_its_form(operator_client):  # type:
     assert (seat.grade, seat.price, seat.status) == ("VIP", 80, "AVAILABLE")
 
 
-def test_a_staff_member_without_the_group_sees_nothing(db):  # type: ignore[no-untyped-def]
+def test_a_staff_member_without_the_group_sees_nothing(db):
     client = Client()
     client.force_login(UserFactory(is_staff=True))
     assert client.get("/admin/reservations/reservation/").status_code == 403
@@ -143,7 +143,7 @@ def test_a_staff_member_without_the_group_sees_nothing(db):  # type: ignore[no-u
     )
 
 
-def test_a_non_staff_user_is_sent_to_the_login_page(db):  # type: ignore[no-untyped-def]
+def test_a_non_staff_user_is_sent_to_the_login_page(db):
     client = Client()
     client.force_login(UserFactory())
     response = client.get("/admin/reservations/reservation/")
@@ -153,7 +153,7 @@ def test_a_non_staff_user_is_sent_to_the_login_page(db):  # type: ignore[no-unty
 PROTECTED_FIELDS = {"status", "balance", "amount", "balance_after", "held_until", "reservation_id"}
 
 
-def test_status_balance_and_amount_fields_are_read_only_in_every_admin(operator):  # type: ignore[no-untyped-def]
+def test_status_balance_and_amount_fields_are_read_only_in_every_admin(operator):
     """No admin form, for any registered model, lets a superuser type a status, a balance or an amount."""
     schedule = on_sale_schedule(seats=2)
     fan = booker_for(schedule)

@@ -20,7 +20,7 @@ def history(concert: Concert) -> list[str]:
     return [f"{e.user.email}: {e.get_change_message()}" for e in entries.order_by("id")]
 
 
-def test_an_operator_runs_the_queue_and_each_action_is_in_the_history(operator_client, operator, settings):  # type: ignore[no-untyped-def]
+def test_an_operator_runs_the_queue_and_each_action_is_in_the_history(operator_client, operator, settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 5
     concert = ConcertFactory()
     fans = UserFactory.create_batch(3)
@@ -55,7 +55,7 @@ def test_an_operator_runs_the_queue_and_each_action_is_in_the_history(operator_c
     assert "must be a whole number" in bad.content.decode()
 
 
-def test_the_changelist_actions_are_in_the_history(operator_client, operator):  # type: ignore[no-untyped-def]
+def test_the_changelist_actions_are_in_the_history(operator_client, operator):
     concert = ConcertFactory()
     changelist = "/admin/queue_app/concertqueue/"
     operator_client.post(changelist, {"action": "pause_admission", "_selected_action": [concert.pk]})

@@ -20,14 +20,14 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/reservations/reservation/"
 
 
-def shown(response) -> set[str]:  # type: ignore[no-untyped-def]
+def shown(response) -> set[str]:
     """The reservation ids listed on a changelist page."""
     assert response.status_code == 200
     return {str(r.pk) for r in response.context["cl"].result_list}
 
 
 @pytest.fixture
-def sales():  # type: ignore[no-untyped-def]
+def sales():
     """Two concerts; a pending hold, a confirmed ticket, a lapsed hold and a cancelled one."""
     first = on_sale_schedule(seats=5, price=100)
     second = on_sale_schedule(seats=5, price=100)
@@ -53,7 +53,7 @@ def sales():  # type: ignore[no-untyped-def]
     }
 
 
-def test_filters_by_status_now_concert_schedule_user_and_date(operator_client, sales):  # type: ignore[no-untyped-def]
+def test_filters_by_status_now_concert_schedule_user_and_date(operator_client, sales):
     s = sales
     assert shown(operator_client.get(CHANGELIST)) == {
         s["pending"],
@@ -91,7 +91,7 @@ def test_filters_by_status_now_concert_schedule_user_and_date(operator_client, s
     assert 'id="filter-user"' in page and "By user (email or id)" in page
 
 
-def test_search_by_email_id_and_concert_name(operator_client, sales):  # type: ignore[no-untyped-def]
+def test_search_by_email_id_and_concert_name(operator_client, sales):
     s = sales
     assert shown(operator_client.get(CHANGELIST, {"q": "bob@example"})) == {s["lapsed"], s["cancelled"]}
     assert shown(operator_client.get(CHANGELIST, {"q": s["confirmed"]})) == {s["confirmed"]}
@@ -102,19 +102,19 @@ def test_search_by_email_id_and_concert_name(operator_client, sales):  # type: i
     }
 
 
-def test_the_list_shows_the_status_a_reader_sees(operator_client, sales):  # type: ignore[no-untyped-def]
+def test_the_list_shows_the_status_a_reader_sees(operator_client, sales):
     page = operator_client.get(CHANGELIST, {"q": sales["lapsed"]}).content.decode()
     assert '<td class="field-status_now">EXPIRED</td>' in page
 
 
-def history(reservation_id) -> list[str]:  # type: ignore[no-untyped-def]
+def history(reservation_id) -> list[str]:
     return [
         f"{e.user.email}: {e.get_change_message()}"
         for e in LogEntry.objects.filter(object_id=str(reservation_id)).order_by("id")
     ]
 
 
-def test_release_frees_the_hold_and_is_in_the_history(operator_client, operator, sales, api_client):  # type: ignore[no-untyped-def]
+def test_release_frees_the_hold_and_is_in_the_history(operator_client, operator, sales, api_client):
     s = sales
     selected = [s["pending"], s["confirmed"], s["lapsed"]]
     response = operator_client.post(
@@ -134,7 +134,7 @@ def test_release_frees_the_hold_and_is_in_the_history(operator_client, operator,
     assert operator_client.get(f"{CHANGELIST}{s['pending']}/history/").status_code == 200
 
 
-def test_cancel_refunds_a_confirmed_ticket_through_the_ledger(operator_client, operator, sales):  # type: ignore[no-untyped-def]
+def test_cancel_refunds_a_confirmed_ticket_through_the_ledger(operator_client, operator, sales):
     s = sales
     alice = s["alice"]
     assert wallet_balance(user_id=alice.pk) == 900
@@ -154,7 +154,7 @@ def test_cancel_refunds_a_confirmed_ticket_through_the_ledger(operator_client, o
     assert history(s["confirmed"]) == [f"{operator.email}: Cancelled by operator (now CANCELLED)"]
 
 
-def test_a_reservation_page_is_read_only(operator_client, sales):  # type: ignore[no-untyped-def]
+def test_a_reservation_page_is_read_only(operator_client, sales):
     url = f"{CHANGELIST}{sales['pending']}/change/"
     page = operator_client.get(url)
     assert page.status_code == 200
@@ -164,7 +164,7 @@ def test_a_reservation_page_is_read_only(operator_client, sales):  # type: ignor
     assert operator_client.get(f"{CHANGELIST}add/").status_code == 403
 
 
-def test_payments_are_read_only(operator_client, sales):  # type: ignore[no-untyped-def]
+def test_payments_are_read_only(operator_client, sales):
     payment = Payment.objects.get(reservation_id=sales["confirmed"])
     assert operator_client.get("/admin/payments/payment/").status_code == 200
     page = operator_client.get(f"/admin/payments/payment/{payment.pk}/change/")
@@ -180,7 +180,7 @@ def test_payments_are_read_only(operator_client, sales):  # type: ignore[no-unty
     assert Payment.objects.get(pk=payment.pk).amount == 100
 
 
-def test_operator_adjusts_a_wallet_with_a_reason_and_it_is_in_the_history(operator_client, operator, sales):  # type: ignore[no-untyped-def]
+def test_operator_adjusts_a_wallet_with_a_reason_and_it_is_in_the_history(operator_client, operator, sales):
     alice = sales["alice"]
     wallet_url = f"/admin/points/wallet/{alice.pk}/"
     page = operator_client.get(f"{wallet_url}change/").content.decode()
@@ -207,7 +207,7 @@ def test_operator_adjusts_a_wallet_with_a_reason_and_it_is_in_the_history(operat
     assert "goodwill: late doors" in history_page
 
 
-def test_a_refused_adjustment_writes_no_history(operator_client, sales):  # type: ignore[no-untyped-def]
+def test_a_refused_adjustment_writes_no_history(operator_client, sales):
     alice = sales["alice"]
     response = operator_client.post(
         f"/admin/points/wallet/{alice.pk}/adjust/", {"amount": "-5000", "reason": "too much"}

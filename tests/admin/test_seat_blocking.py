@@ -15,17 +15,17 @@ from tests.problems import assert_problem
 pytestmark = pytest.mark.django_db
 
 
-def seat(schedule, number):  # type: ignore[no-untyped-def]
+def seat(schedule, number):
     return Seat.objects.get(schedule=schedule, number=number)
 
 
-def public_status(api_client, schedule, number):  # type: ignore[no-untyped-def]
+def public_status(api_client, schedule, number):
     seats = api_client.get(f"/api/v1/schedules/{schedule.pk}/seats").json()["results"]
     return next(s["status"] for s in seats if s["number"] == number)
 
 
 @pytest.mark.embedded
-def test_an_available_seat_is_blocked_and_unblocked():  # type: ignore[no-untyped-def]
+def test_an_available_seat_is_blocked_and_unblocked():
     schedule = on_sale_schedule(seats=3)
     blocked = seat_block(seat_id=seat(schedule, 2).pk)
     assert blocked.status == SeatStatus.BLOCKED and blocked.reservation_id is None
@@ -33,7 +33,7 @@ def test_an_available_seat_is_blocked_and_unblocked():  # type: ignore[no-untype
     assert unblocked.status == SeatStatus.AVAILABLE
 
 
-def test_a_seat_whose_hold_lapsed_can_be_blocked_and_its_owner_cannot_pay():  # type: ignore[no-untyped-def]
+def test_a_seat_whose_hold_lapsed_can_be_blocked_and_its_owner_cannot_pay():
     schedule = on_sale_schedule(seats=3)
     fan = booker_for(schedule)
     reservation_id = fan.hold(schedule, 1).json()["id"]
@@ -46,7 +46,7 @@ def test_a_seat_whose_hold_lapsed_can_be_blocked_and_its_owner_cannot_pay():  # 
     assert seat(schedule, 1).status == SeatStatus.BLOCKED
 
 
-def test_a_live_hold_or_a_sold_seat_is_refused_with_the_reason():  # type: ignore[no-untyped-def]
+def test_a_live_hold_or_a_sold_seat_is_refused_with_the_reason():
     schedule = on_sale_schedule(seats=3)
     fan = booker_for(schedule)
     held_id = fan.hold(schedule, 1).json()["id"]
@@ -68,7 +68,7 @@ def test_a_live_hold_or_a_sold_seat_is_refused_with_the_reason():  # type: ignor
         seat_block(seat_id=seat(schedule, 3).pk)
 
 
-def test_bulk_block_takes_the_free_seats_and_explains_the_rest():  # type: ignore[no-untyped-def]
+def test_bulk_block_takes_the_free_seats_and_explains_the_rest():
     schedule = on_sale_schedule(seats=5)
     fan = booker_for(schedule)
     fan.hold(schedule, 4)
@@ -80,7 +80,7 @@ def test_bulk_block_takes_the_free_seats_and_explains_the_rest():  # type: ignor
     assert again.changed == [ids[0], ids[1], ids[2], ids[4]] and list(again.refused) == [ids[3]]
 
 
-def test_a_blocked_seat_cannot_be_held_and_reads_as_not_for_sale(api_client):  # type: ignore[no-untyped-def]
+def test_a_blocked_seat_cannot_be_held_and_reads_as_not_for_sale(api_client):
     schedule = on_sale_schedule(seats=3)
     seat_block(seat_id=seat(schedule, 2).pk)
     fan = booker_for(schedule)
@@ -95,7 +95,7 @@ def test_a_blocked_seat_cannot_be_held_and_reads_as_not_for_sale(api_client):  #
     assert fan.hold(schedule, 2).status_code == 201
 
 
-def test_a_blocked_lapsed_seat_can_be_held_again_once_unblocked():  # type: ignore[no-untyped-def]
+def test_a_blocked_lapsed_seat_can_be_held_again_once_unblocked():
     schedule = on_sale_schedule(seats=2)
     first = booker_for(schedule)
     lapsed_id = first.hold(schedule, 1).json()["id"]
@@ -107,7 +107,7 @@ def test_a_blocked_lapsed_seat_can_be_held_again_once_unblocked():  # type: igno
     assert Reservation.objects.get(pk=lapsed_id).status == ReservationStatus.EXPIRED
 
 
-def history(obj) -> list[str]:  # type: ignore[no-untyped-def]
+def history(obj) -> list[str]:
     content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
     return [
         f"{e.user.email}: {e.get_change_message()}"
@@ -115,7 +115,7 @@ def history(obj) -> list[str]:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_operator_blocks_and_unblocks_from_the_seat_list(operator_client, operator):  # type: ignore[no-untyped-def]
+def test_operator_blocks_and_unblocks_from_the_seat_list(operator_client, operator):
     schedule = on_sale_schedule(seats=4)
     booker_for(schedule).hold(schedule, 3)
     ids = [seat(schedule, n).pk for n in (1, 2, 3)]
@@ -137,7 +137,7 @@ def test_operator_blocks_and_unblocks_from_the_seat_list(operator_client, operat
     assert listing.status_code == 200 and "BLOCKED" in listing.content.decode()
 
 
-def schedule_form(schedule, **extra):  # type: ignore[no-untyped-def]
+def schedule_form(schedule, **extra):
     data = {
         "concert": schedule.concert_id,
         "starts_at_0": schedule.starts_at.strftime("%Y-%m-%d"),
@@ -156,7 +156,7 @@ def schedule_form(schedule, **extra):  # type: ignore[no-untyped-def]
     return data
 
 
-def test_operator_blocks_ranges_from_the_schedule_page(operator_client, operator):  # type: ignore[no-untyped-def]
+def test_operator_blocks_ranges_from_the_schedule_page(operator_client, operator):
     schedule = on_sale_schedule(seats=10)
     booker_for(schedule).hold(schedule, 5)
     url = f"/admin/concerts/schedule/{schedule.pk}/change/"
@@ -179,7 +179,7 @@ def test_operator_blocks_ranges_from_the_schedule_page(operator_client, operator
 
 
 @pytest.mark.parametrize("bad", ["1-", "abc", "5-2", "0"])
-def test_a_bad_seat_range_is_a_form_error_and_changes_nothing(operator_client, bad):  # type: ignore[no-untyped-def]
+def test_a_bad_seat_range_is_a_form_error_and_changes_nothing(operator_client, bad):
     schedule = on_sale_schedule(seats=3)
     response = operator_client.post(
         f"/admin/concerts/schedule/{schedule.pk}/change/", schedule_form(schedule, block_numbers=bad)
@@ -188,7 +188,7 @@ def test_a_bad_seat_range_is_a_form_error_and_changes_nothing(operator_client, b
     assert not Seat.objects.filter(status=SeatStatus.BLOCKED).exists()
 
 
-def test_blocking_and_unblocking_invalidate_a_cached_seat_map(  # type: ignore[no-untyped-def]
+def test_blocking_and_unblocking_invalidate_a_cached_seat_map(
     api_client, settings, django_capture_on_commit_callbacks
 ):
     if not settings.REDIS_URL:

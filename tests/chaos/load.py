@@ -59,7 +59,7 @@ class Http:
         body: Any = None,
         headers: dict[str, str] | None = None,
         timeout: float = REQUEST_TIMEOUT,
-        on_sent=None,  # type: ignore[no-untyped-def]  # called with the client port once sent
+        on_sent=None,  # called with the client port once sent
     ) -> Reply:
         payload = None if body is None else json.dumps(body).encode()
         hdrs = {"Accept": "application/json", **(headers or {})}
@@ -163,7 +163,7 @@ class LoadDriver:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
-    _seat_counter: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
+    _seat_counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # --- control ---------------------------------------------------------------------------------
     def start(self) -> None:

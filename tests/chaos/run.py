@@ -96,7 +96,7 @@ def main(argv: list[str]) -> int:
 
         django.setup()
         data = seed({"booker": 6, "watcher": 2, "probe": 16, "queuer": 24})
-        groups: dict[str, list[Booker]] = data["groups"]  # type: ignore[assignment]
+        groups: dict[str, list[Booker]] = data["groups"]
         stack.start_web()
         stack.start_worker()
         stack.start_beat()
@@ -107,15 +107,15 @@ def main(argv: list[str]) -> int:
         )
         driver = LoadDriver(
             port=stack.http_port,
-            concert_id=data["concert"],  # type: ignore[arg-type]
-            schedule_id=data["schedule"],  # type: ignore[arg-type]
+            concert_id=data["concert"],
+            schedule_id=data["schedule"],
             seats=LOAD_SEATS,
             bookers=groups["booker"],
             watchers=groups["watcher"],
             duration=600,
         )
         driver.start()
-        warm = wait_until(lambda: len(driver.paid) >= 3, 60, 0.2)  # type: ignore[union-attr]
+        warm = wait_until(lambda: len(driver.paid) >= 3, 60, 0.2)
         print(
             f"chaos: load running ({len(driver.paid)} payments in warm-up{'' if warm else ', SLOW'})",
             flush=True,
@@ -123,15 +123,15 @@ def main(argv: list[str]) -> int:
         ctx = faults.Ctx(
             stack=stack,
             driver=driver,
-            concert_id=data["concert"],  # type: ignore[arg-type]
-            schedule_id=data["schedule"],  # type: ignore[arg-type]
-            cap_concert_id=data["capped"],  # type: ignore[arg-type]
+            concert_id=data["concert"],
+            schedule_id=data["schedule"],
+            cap_concert_id=data["capped"],
             cap=CAP,
             probes=groups["probe"],
             queuers=groups["queuer"],
             probe_seats=list(range(LOAD_SEATS + 1, LOAD_SEATS + PROBE_SEATS + 1)),
         )
-        caps = {data["capped"]: CAP}  # type: ignore[dict-item]
+        caps = {data["capped"]: CAP}
         for key in chosen:
             t0 = time.monotonic()
             try:
@@ -142,7 +142,7 @@ def main(argv: list[str]) -> int:
                 traceback.print_exc()
             result.seconds = time.monotonic() - t0
             restore(stack)
-            invariants = check_database(stack.database_url) + check_queue(stack.redis_url, caps)  # type: ignore[arg-type]
+            invariants = check_database(stack.database_url) + check_queue(stack.redis_url, caps)
             survived = result.ok
             held = all(v.ok for v in invariants)
             summary.append((result.name, survived, result.seconds, held))

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.embedded
-def test_concert_list_shows_next_schedule(api_client):  # type: ignore[no-untyped-def]
+def test_concert_list_shows_next_schedule(api_client):
     concert = ConcertFactory(name="Alpha", price=120)
     soon = ScheduleFactory(concert=concert, starts_at=timezone.now() + timedelta(days=2))
     ScheduleFactory(concert=concert, starts_at=timezone.now() + timedelta(days=9))
@@ -27,7 +27,7 @@ def test_concert_list_shows_next_schedule(api_client):  # type: ignore[no-untype
     assert body["results"][1]["next_schedule_at"] is None
 
 
-def test_concert_list_paginates(api_client):  # type: ignore[no-untyped-def]
+def test_concert_list_paginates(api_client):
     ConcertFactory.create_batch(5)
     body = api_client.get("/api/v1/concerts?page_size=2&page=2").json()
     assert body["count"] == 5 and len(body["results"]) == 2
@@ -36,14 +36,14 @@ def test_concert_list_paginates(api_client):  # type: ignore[no-untyped-def]
     assert_problem(api_client.get("/api/v1/concerts?page=99"), 404, "not_found")
 
 
-def test_concert_detail_and_404(api_client):  # type: ignore[no-untyped-def]
+def test_concert_detail_and_404(api_client):
     concert = ConcertFactory()
     assert api_client.get(f"/api/v1/concerts/{concert.id}").json()["id"] == concert.id
     assert_problem(api_client.get("/api/v1/concerts/999999"), 404, "not_found")
     assert_problem(api_client.get("/api/v1/concerts/abc"), 404, "not_found")
 
 
-def test_schedules_are_only_the_bookable_ones_soonest_first(api_client):  # type: ignore[no-untyped-def]
+def test_schedules_are_only_the_bookable_ones_soonest_first(api_client):
     now = timezone.now()
     concert = ConcertFactory()
     later = schedule_with_seats(3, concert=concert, starts_at=now + timedelta(days=10))
@@ -64,7 +64,7 @@ def test_schedules_are_only_the_bookable_ones_soonest_first(api_client):  # type
     assert first["available_seats"] == 3 and first["total_seats"] == 3
 
 
-def test_lapsed_hold_counts_as_available_without_any_job(api_client):  # type: ignore[no-untyped-def]
+def test_lapsed_hold_counts_as_available_without_any_job(api_client):
     schedule = schedule_with_seats(2)
     now = timezone.now()
     import uuid
@@ -81,7 +81,7 @@ def test_lapsed_hold_counts_as_available_without_any_job(api_client):  # type: i
     assert schedules[0]["available_seats"] == 1
 
 
-def test_schedules_filter_by_date(api_client):  # type: ignore[no-untyped-def]
+def test_schedules_filter_by_date(api_client):
     concert = ConcertFactory()
     day = (timezone.now() + timedelta(days=4)).replace(hour=12)
     on_day = schedule_with_seats(1, concert=concert, starts_at=day)
@@ -91,7 +91,7 @@ def test_schedules_filter_by_date(api_client):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "tomorrow", "2026/01/01"])
-def test_schedules_bad_date_is_invalid(api_client, bad):  # type: ignore[no-untyped-def]
+def test_schedules_bad_date_is_invalid(api_client, bad):
     concert = ConcertFactory()
     body = assert_problem(
         api_client.get(f"/api/v1/concerts/{concert.id}/schedules?date={bad}"), 400, "invalid"
@@ -99,11 +99,11 @@ def test_schedules_bad_date_is_invalid(api_client, bad):  # type: ignore[no-unty
     assert "date" in body["fields"]
 
 
-def test_schedules_of_unknown_concert_is_404(api_client):  # type: ignore[no-untyped-def]
+def test_schedules_of_unknown_concert_is_404(api_client):
     assert_problem(api_client.get("/api/v1/concerts/424242/schedules"), 404, "not_found")
 
 
-def test_schedule_list_query_count_does_not_grow_with_schedules(api_client):  # type: ignore[no-untyped-def]
+def test_schedule_list_query_count_does_not_grow_with_schedules(api_client):
     concert = ConcertFactory()
     for _ in range(6):
         schedule_with_seats(5, concert=concert)
@@ -113,7 +113,7 @@ def test_schedule_list_query_count_does_not_grow_with_schedules(api_client):  # 
     assert len(queries) == 3  # concert, count, page
 
 
-def test_concert_list_query_count_is_constant(api_client):  # type: ignore[no-untyped-def]
+def test_concert_list_query_count_is_constant(api_client):
     for _ in range(5):
         ScheduleFactory()
     with CaptureQueriesContext(connection) as queries:
@@ -122,7 +122,7 @@ def test_concert_list_query_count_is_constant(api_client):  # type: ignore[no-un
 
 
 @pytest.mark.embedded
-def test_seat_map_comes_whole_by_number(api_client):  # type: ignore[no-untyped-def]
+def test_seat_map_comes_whole_by_number(api_client):
     schedule = schedule_with_seats(150)
     with CaptureQueriesContext(connection) as queries:
         body = api_client.get(f"/api/v1/schedules/{schedule.id}/seats").json()
@@ -132,7 +132,7 @@ def test_seat_map_comes_whole_by_number(api_client):  # type: ignore[no-untyped-
     assert len(queries) <= 3
 
 
-def test_seat_map_filters_by_status(api_client):  # type: ignore[no-untyped-def]
+def test_seat_map_filters_by_status(api_client):
     schedule = schedule_with_seats(4)
     Seat.objects.filter(schedule=schedule, number__in=[1, 2]).update(
         status=SeatStatus.SOLD, reservation_id=__import__("uuid").uuid4()
@@ -148,5 +148,5 @@ def test_seat_map_filters_by_status(api_client):  # type: ignore[no-untyped-def]
     assert "status" in body["fields"]
 
 
-def test_seat_map_of_unknown_schedule_is_404(api_client):  # type: ignore[no-untyped-def]
+def test_seat_map_of_unknown_schedule_is_404(api_client):
     assert_problem(api_client.get("/api/v1/schedules/987654/seats"), 404, "not_found")

@@ -15,20 +15,20 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _cache_on(settings):  # type: ignore[no-untyped-def]
+def _cache_on(settings):
     if not settings.REDIS_URL:
         pytest.skip("the seat map cache lives in Redis")
     settings.SEAT_MAP_CACHE_ENABLED = True
 
 
-def statuses(client, schedule):  # type: ignore[no-untyped-def]
+def statuses(client, schedule):
     return {
         s["number"]: s["status"]
         for s in client.get(f"/api/v1/schedules/{schedule.pk}/seats").json()["results"]
     }
 
 
-def test_a_cached_map_is_served_without_sql(api_client):  # type: ignore[no-untyped-def]
+def test_a_cached_map_is_served_without_sql(api_client):
     schedule = on_sale_schedule(seats=5)
     first = api_client.get(f"/api/v1/schedules/{schedule.pk}/seats")
     with CaptureQueriesContext(connection) as queries:
@@ -38,7 +38,7 @@ def test_a_cached_map_is_served_without_sql(api_client):  # type: ignore[no-unty
     assert second.json()["count"] == 5
 
 
-def test_holds_and_payments_invalidate_once_committed(api_client, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_holds_and_payments_invalidate_once_committed(api_client, django_capture_on_commit_callbacks):
     schedule = on_sale_schedule(seats=3, price=10)
     fan = booker_for(schedule)
     assert statuses(api_client, schedule) == {1: "AVAILABLE", 2: "AVAILABLE", 3: "AVAILABLE"}
@@ -53,7 +53,7 @@ def test_holds_and_payments_invalidate_once_committed(api_client, django_capture
     assert [s["number"] for s in filtered["results"]] == [1, 3]
 
 
-def test_a_body_showing_a_hold_expires_at_the_hold_deadline(api_client, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_a_body_showing_a_hold_expires_at_the_hold_deadline(api_client, django_capture_on_commit_callbacks):
     schedule = on_sale_schedule(seats=2)
     fan = booker_for(schedule)
     with django_capture_on_commit_callbacks(execute=True):
@@ -69,7 +69,7 @@ def test_a_body_showing_a_hold_expires_at_the_hold_deadline(api_client, django_c
     assert 0 < redis.pttl(keys[0]) <= deadline_ms + 50
 
 
-def test_a_body_rendered_before_a_change_is_never_served_after_it():  # type: ignore[no-untyped-def]
+def test_a_body_rendered_before_a_change_is_never_served_after_it():
     schedule = on_sale_schedule(seats=1)
     version, body = seat_map_cache.lookup(schedule_id=schedule.pk, variant="ALL")
     assert body is None
@@ -80,7 +80,7 @@ def test_a_body_rendered_before_a_change_is_never_served_after_it():  # type: ig
     assert seat_map_json(schedule_id=schedule.pk) != b"stale"
 
 
-def test_the_map_is_served_from_the_database_while_redis_is_away(api_client, settings):  # type: ignore[no-untyped-def]
+def test_the_map_is_served_from_the_database_while_redis_is_away(api_client, settings):
     schedule = on_sale_schedule(seats=2)
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     get_redis.cache_clear()

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.embedded
-def test_defaults_give_three_concerts_with_future_schedules_of_fifty_seats():  # type: ignore[no-untyped-def]
+def test_defaults_give_three_concerts_with_future_schedules_of_fifty_seats():
     call_command("seed_concerts")
     assert Concert.objects.count() >= 3
     for concert in Concert.objects.all():
@@ -20,7 +20,7 @@ def test_defaults_give_three_concerts_with_future_schedules_of_fifty_seats():  #
             assert Seat.objects.filter(schedule=schedule).count() >= 50
 
 
-def test_seeding_twice_changes_nothing_and_options_are_honoured():  # type: ignore[no-untyped-def]
+def test_seeding_twice_changes_nothing_and_options_are_honoured():
     call_command("seed_concerts", concerts=2, schedules=2, seats=12)
     counts = (Concert.objects.count(), Schedule.objects.count(), Seat.objects.count())
     assert counts == (2, 4, 48)
@@ -32,13 +32,13 @@ def test_seeding_twice_changes_nothing_and_options_are_honoured():  # type: igno
     assert sorted(numbers) == list(range(1, 16))
 
 
-def test_if_empty_does_nothing_when_concerts_exist():  # type: ignore[no-untyped-def]
+def test_if_empty_does_nothing_when_concerts_exist():
     Concert.objects.create(name="Existing", price=1)
     call_command("seed_concerts", if_empty=True)
     assert Concert.objects.count() == 1
 
 
-def test_seeding_again_on_a_later_day_adds_no_schedules():  # type: ignore[no-untyped-def]
+def test_seeding_again_on_a_later_day_adds_no_schedules():
     from datetime import timedelta
     from unittest import mock
 

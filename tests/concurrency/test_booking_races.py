@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only():  # type: ignore[no-untyped-def]
+def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("race tests need PostgreSQL")
 
@@ -35,7 +35,7 @@ def assert_ledger_matches_balances() -> None:
         assert total == wallet.balance, (wallet.user_id, total, wallet.balance)
 
 
-def test_fifty_holds_of_one_seat_give_exactly_one(settings):  # type: ignore[no-untyped-def]
+def test_fifty_holds_of_one_seat_give_exactly_one(settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 100
     schedule = on_sale_schedule(seats=3)
     fans = [
@@ -59,7 +59,7 @@ def test_fifty_holds_of_one_seat_give_exactly_one(settings):  # type: ignore[no-
     assert Reservation.objects.filter(seat=seat).count() == 1
 
 
-def test_one_user_racing_past_the_hold_limit_gets_only_the_limit(settings):  # type: ignore[no-untyped-def]
+def test_one_user_racing_past_the_hold_limit_gets_only_the_limit(settings):
     settings.MAX_HOLDS_PER_USER = 4
     schedule = on_sale_schedule(seats=12)
     user = UserFactory()
@@ -77,7 +77,7 @@ def test_one_user_racing_past_the_hold_limit_gets_only_the_limit(settings):  # t
     assert Reservation.objects.filter(user=user, status=ReservationStatus.PENDING).count() == 4
 
 
-def test_fifty_concurrent_charges_sum_exactly():  # type: ignore[no-untyped-def]
+def test_fifty_concurrent_charges_sum_exactly():
     user = UserFactory()
     results = run_concurrently(
         [(lambda i=i: points_charge(user_id=user.pk, amount=i + 1)) for i in range(50)]
@@ -88,7 +88,7 @@ def test_fifty_concurrent_charges_sum_exactly():  # type: ignore[no-untyped-def]
     assert_ledger_matches_balances()
 
 
-def test_ten_concurrent_payments_of_one_hold_debit_once():  # type: ignore[no-untyped-def]
+def test_ten_concurrent_payments_of_one_hold_debit_once():
     schedule = on_sale_schedule(seats=2, price=100)
     user = UserFactory()
     token = active_queue_token(user=user, concert=schedule.concert)
@@ -111,7 +111,7 @@ def test_ten_concurrent_payments_of_one_hold_debit_once():  # type: ignore[no-un
 
 
 @pytest.mark.parametrize("attempt", range(5))
-def test_payment_racing_expiry_ends_in_exactly_one_state(attempt, clock):  # type: ignore[no-untyped-def]
+def test_payment_racing_expiry_ends_in_exactly_one_state(attempt, clock):
     schedule = on_sale_schedule(seats=2, price=100)
     user, rival = UserFactory(), UserFactory()
     token = active_queue_token(user=user, concert=schedule.concert)
@@ -122,8 +122,8 @@ def test_payment_racing_expiry_ends_in_exactly_one_state(attempt, clock):  # typ
     # Each thread sees its own clock: the payer a microsecond before the deadline, the sweep at it, and a
     # rival's hold of the same seat a microsecond after it. All three run at the same instant.
 
-    def acting_at(offset_us: int, call):  # type: ignore[no-untyped-def]
-        def run():  # type: ignore[no-untyped-def]
+    def acting_at(offset_us: int, call):
+        def run():
             clock.set_for_this_thread(deadline + timedelta(microseconds=offset_us))
             return call()
 

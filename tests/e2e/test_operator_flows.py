@@ -16,7 +16,7 @@ from tests.factories import TEST_PASSWORD, UserFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def seats_from_api(page: Page, schedule_id: int) -> list[dict]:  # type: ignore[type-arg]
+def seats_from_api(page: Page, schedule_id: int) -> list[dict]:
     response = page.request.get(f"/api/v1/schedules/{schedule_id}/seats")
     assert response.status == 200, response.text()
     body = response.json()
@@ -24,7 +24,7 @@ def seats_from_api(page: Page, schedule_id: int) -> list[dict]:  # type: ignore[
     return body["results"]
 
 
-def test_operator_creates_a_concert_a_schedule_and_100_seats(page: Page, operator) -> None:  # type: ignore[no-untyped-def]
+def test_operator_creates_a_concert_a_schedule_and_100_seats(page: Page, operator) -> None:
     log_in(page, operator.email, TEST_PASSWORD)
     expect(page.locator("#site-name")).to_be_visible()
     expect(page.get_by_role("link", name="Sales dashboard")).to_be_visible()
@@ -55,7 +55,7 @@ def test_operator_creates_a_concert_a_schedule_and_100_seats(page: Page, operato
     assert {s["status"] for s in seats} == {"AVAILABLE"} and {s["price"] for s in seats} == {120}
 
 
-def test_a_held_reservation_is_released_from_admin(page: Page, operator) -> None:  # type: ignore[no-untyped-def]
+def test_a_held_reservation_is_released_from_admin(page: Page, operator) -> None:
     schedule = on_sale_schedule(seats=5)
     fan = booker_for(schedule)
     reservation_id = fan.hold(schedule, 3).json()["id"]
@@ -73,7 +73,7 @@ def test_a_held_reservation_is_released_from_admin(page: Page, operator) -> None
     assert Seat.objects.get(schedule=schedule, number=3).status == SeatStatus.AVAILABLE
 
 
-def test_a_confirmed_reservation_is_refunded_from_admin(page: Page, operator) -> None:  # type: ignore[no-untyped-def]
+def test_a_confirmed_reservation_is_refunded_from_admin(page: Page, operator) -> None:
     schedule = on_sale_schedule(seats=5, price=150)
     fan = booker_for(schedule, UserFactory(email="fan@example.com"))
     fan.client.post("/api/v1/points/charge", {"amount": 500}, format="json")
@@ -107,7 +107,7 @@ def test_a_confirmed_reservation_is_refunded_from_admin(page: Page, operator) ->
     expect(row.locator(".available-count")).to_have_text("5")
 
 
-def test_a_non_staff_user_is_refused_by_admin(page: Page, transactional_db) -> None:  # type: ignore[no-untyped-def]
+def test_a_non_staff_user_is_refused_by_admin(page: Page, transactional_db) -> None:
     fan = UserFactory(email="just-a-fan@example.com")
     log_in(page, fan.email, TEST_PASSWORD)
     expect(page.locator(".errornote")).to_contain_text("staff account")

@@ -19,7 +19,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @classmethod
-    def _after_postgeneration(cls, instance, create, results=None):  # type: ignore[no-untyped-def]
+    def _after_postgeneration(cls, instance, create, results=None):
         if create:
             instance.save(update_fields=["password"])
 
@@ -53,7 +53,7 @@ class SeatFactory(factory.django.DjangoModelFactory):
     price = factory.LazyAttribute(lambda seat: seat.schedule.concert.price)
 
 
-def schedule_with_seats(count: int = 10, **schedule_fields) -> Schedule:  # type: ignore[no-untyped-def]
+def schedule_with_seats(count: int = 10, **schedule_fields) -> Schedule:
     schedule = ScheduleFactory(**schedule_fields)
     Seat.objects.bulk_create(
         [

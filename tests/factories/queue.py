@@ -4,7 +4,7 @@ from concerts.services import concert_set_queue_admission
 from queue_app.services import queue_promote, queue_token_issue, queue_token_status
 
 
-def active_queue_token(*, user, concert) -> str:  # type: ignore[no-untyped-def]
+def active_queue_token(*, user, concert) -> str:
     """Issue a token through the service and admit it through an admission round.
 
     Tokens already waiting for the concert are admitted first (FIFO), so rounds repeat until this one

@@ -12,14 +12,14 @@ pytestmark = pytest.mark.django_db
     "path",
     ["/api/v1/reservations/null,null/cancel", "/api/v1/nope", "/api/whatever", "/api/v1/concerts/-1"],
 )
-def test_post_to_an_unknown_api_path_is_404_not_a_csrf_refusal(path):  # type: ignore[no-untyped-def]
+def test_post_to_an_unknown_api_path_is_404_not_a_csrf_refusal(path):
     # Was 403 with Django's HTML CSRF page: the catch-all 404 view was not CSRF-exempt.
     client = APIClient(enforce_csrf_checks=True)
     assert_problem(client.post(path, {}, format="json"), 404, "not_found")
     assert_problem(client.delete(path), 404, "not_found")
 
 
-def test_login_password_with_a_nul_character_is_invalid(api_client):  # type: ignore[no-untyped-def]
+def test_login_password_with_a_nul_character_is_invalid(api_client):
     # Schema-valid until the password schema got its pattern: DRF refuses NUL in every CharField.
     response = api_client.post(
         "/api/v1/auth/token", {"email": "fan@example.com", "password": "a\x00b"}, format="json"

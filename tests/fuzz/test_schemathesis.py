@@ -42,7 +42,7 @@ class World:
 
 
 @pytest.fixture
-def world(db, settings):  # type: ignore[no-untyped-def]
+def world(db, settings):
     settings.RATE_LIMITS_ENABLED = False
     schedule = on_sale_schedule(seats=20, price=100)
     fan = booker_for(schedule)
@@ -64,7 +64,7 @@ def world(db, settings):  # type: ignore[no-untyped-def]
     signals.request_finished.connect(close_old_connections)
 
 
-def aim_at_real_objects(case, world: World) -> None:  # type: ignore[no-untyped-def]
+def aim_at_real_objects(case, world: World) -> None:
     """Random ids almost never exist; for about half of the schema-valid cases use the world's own, so
     the success answers (and their bodies) are fuzzed too. Negative cases are left as drawn."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
@@ -86,7 +86,7 @@ def aim_at_real_objects(case, world: World) -> None:  # type: ignore[no-untyped-
     derandomize=not RANDOM,
     suppress_health_check=list(HealthCheck),
 )
-def test_api_conforms_to_its_schema(case, world):  # type: ignore[no-untyped-def]
+def test_api_conforms_to_its_schema(case, world):
     aim_at_real_objects(case, world)
     key = (case.headers or {}).get("Idempotency-Key")
     if key and len(key) <= 255:

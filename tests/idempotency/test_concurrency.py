@@ -23,11 +23,11 @@ def _postgres_only() -> None:
         pytest.skip("the advisory lock is PostgreSQL's; SQLite serializes writers instead")
 
 
-def test_a_duplicate_while_the_first_runs_is_request_in_progress(user):  # type: ignore[no-untyped-def]
+def test_a_duplicate_while_the_first_runs_is_request_in_progress(user):
     started, release = threading.Event(), threading.Event()
     outcome: list[object] = []
 
-    def slow_handler() -> tuple[int, dict]:  # type: ignore[type-arg]
+    def slow_handler() -> tuple[int, dict]:
         balance = points_charge(user_id=user.pk, amount=10)
         started.set()
         assert release.wait(JOIN_TIMEOUT_SECONDS)
@@ -63,8 +63,8 @@ def test_a_duplicate_while_the_first_runs_is_request_in_progress(user):  # type:
     assert wallet_balance(user_id=user.pk) == 10
 
 
-def test_concurrent_duplicate_charges_over_http_charge_once(user):  # type: ignore[no-untyped-def]
-    def post(_: int):  # type: ignore[no-untyped-def]
+def test_concurrent_duplicate_charges_over_http_charge_once(user):
+    def post(_: int):
         response = client_for(user).post(
             "/api/v1/points/charge", {"amount": 250}, format="json", HTTP_IDEMPOTENCY_KEY="dup"
         )

@@ -22,11 +22,11 @@ FP = idempotency_fingerprint(method="POST", path="/api/v1/points/charge", body={
 
 
 class CountingHandler:
-    def __init__(self, result: tuple[int, dict] = (200, {"ok": True})) -> None:  # type: ignore[type-arg]
+    def __init__(self, result: tuple[int, dict] = (200, {"ok": True})) -> None:
         self.calls = 0
         self.result = result
 
-    def __call__(self) -> tuple[int, dict]:  # type: ignore[type-arg]
+    def __call__(self) -> tuple[int, dict]:
         self.calls += 1
         return self.result
 
@@ -44,7 +44,7 @@ def test_fingerprint_is_canonical_over_key_order_but_not_over_values() -> None:
 
 
 @pytest.mark.embedded
-def test_the_first_call_runs_and_a_repeat_replays_without_running(user):  # type: ignore[no-untyped-def]
+def test_the_first_call_runs_and_a_repeat_replays_without_running(user):
     handler = CountingHandler((201, {"id": 5}))
     assert idempotent_call(user_id=user.pk, key="k", fingerprint=FP, handler=handler) == (
         201,
@@ -60,7 +60,7 @@ def test_the_first_call_runs_and_a_repeat_replays_without_running(user):  # type
 
 
 @pytest.mark.embedded
-def test_a_different_fingerprint_with_the_same_key_is_refused(user):  # type: ignore[no-untyped-def]
+def test_a_different_fingerprint_with_the_same_key_is_refused(user):
     idempotent_call(user_id=user.pk, key="k", fingerprint=FP, handler=CountingHandler())
     handler = CountingHandler()
     with pytest.raises(IdempotencyKeyReused) as caught:
@@ -69,7 +69,7 @@ def test_a_different_fingerprint_with_the_same_key_is_refused(user):  # type: ig
     assert handler.calls == 0
 
 
-def test_users_have_separate_key_spaces(user, other_user):  # type: ignore[no-untyped-def]
+def test_users_have_separate_key_spaces(user, other_user):
     handler = CountingHandler()
     idempotent_call(user_id=user.pk, key="k", fingerprint=FP, handler=handler)
     assert idempotent_call(user_id=other_user.pk, key="k", fingerprint="f" * 64, handler=handler)[2] is False
@@ -77,8 +77,8 @@ def test_users_have_separate_key_spaces(user, other_user):  # type: ignore[no-un
 
 
 @pytest.mark.embedded
-def test_a_domain_error_is_stored_and_its_partial_change_rolled_back(user):  # type: ignore[no-untyped-def]
-    def handler() -> tuple[int, dict]:  # type: ignore[type-arg]
+def test_a_domain_error_is_stored_and_its_partial_change_rolled_back(user):
+    def handler() -> tuple[int, dict]:
         points_charge(user_id=user.pk, amount=100)
         points_debit(user_id=user.pk, amount=500, reference="payment:1")  # refused
         return 200, {}
@@ -93,8 +93,8 @@ def test_a_domain_error_is_stored_and_its_partial_change_rolled_back(user):  # t
     assert wallet_balance(user_id=user.pk) == 1000
 
 
-def test_a_validation_error_is_stored_as_a_400_problem(user):  # type: ignore[no-untyped-def]
-    def handler() -> tuple[int, dict]:  # type: ignore[type-arg]
+def test_a_validation_error_is_stored_as_a_400_problem(user):
+    def handler() -> tuple[int, dict]:
         raise ValidationError({"amount": ["bad"]})
 
     status, body, _ = idempotent_call(user_id=user.pk, key="k", fingerprint=FP, handler=handler)
@@ -104,8 +104,8 @@ def test_a_validation_error_is_stored_as_a_400_problem(user):  # type: ignore[no
 
 @pytest.mark.embedded
 @pytest.mark.parametrize("error", [RuntimeError("bug"), ServiceUnavailable()])
-def test_an_unexpected_or_5xx_error_stores_nothing_and_changes_nothing(user, error):  # type: ignore[no-untyped-def]
-    def handler() -> tuple[int, dict]:  # type: ignore[type-arg]
+def test_an_unexpected_or_5xx_error_stores_nothing_and_changes_nothing(user, error):
+    def handler() -> tuple[int, dict]:
         points_charge(user_id=user.pk, amount=100)
         raise error  # the worker dies after the charge: neither the charge nor an answer may remain
 
@@ -117,7 +117,7 @@ def test_an_unexpected_or_5xx_error_stores_nothing_and_changes_nothing(user, err
     assert idempotent_call(user_id=user.pk, key="k", fingerprint=FP, handler=CountingHandler())[2] is False
 
 
-def test_the_stored_body_is_what_the_first_client_saw(user):  # type: ignore[no-untyped-def]
+def test_the_stored_body_is_what_the_first_client_saw(user):
     ident = uuid.uuid4()
     moment = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     handler = CountingHandler((201, {"id": ident, "at": moment}))
@@ -126,7 +126,7 @@ def test_the_stored_body_is_what_the_first_client_saw(user):  # type: ignore[no-
     assert first[1] == again[1] == {"id": str(ident), "at": "2030-01-02T03:04:05.678901Z"}
 
 
-def test_an_expired_record_is_ignored_and_replaced(user):  # type: ignore[no-untyped-def]
+def test_an_expired_record_is_ignored_and_replaced(user):
     idempotent_call(user_id=user.pk, key="k", fingerprint=FP, handler=CountingHandler((200, {"n": 1})))
     age_records(settings.IDEMPOTENCY_TTL_SECONDS + 1)
     status, body, replayed = idempotent_call(
@@ -136,7 +136,7 @@ def test_an_expired_record_is_ignored_and_replaced(user):  # type: ignore[no-unt
     assert IdempotencyRecord.objects.get().fingerprint == "f" * 64
 
 
-def test_a_record_just_inside_the_ttl_still_replays(user):  # type: ignore[no-untyped-def]
+def test_a_record_just_inside_the_ttl_still_replays(user):
     idempotent_call(user_id=user.pk, key="k", fingerprint=FP, handler=CountingHandler((200, {"n": 1})))
     age_records(settings.IDEMPOTENCY_TTL_SECONDS - 60)
     assert idempotent_call(user_id=user.pk, key="k", fingerprint=FP, handler=CountingHandler())[1:] == (
@@ -145,7 +145,7 @@ def test_a_record_just_inside_the_ttl_still_replays(user):  # type: ignore[no-un
     )
 
 
-def test_the_purge_task_deletes_only_expired_records(user):  # type: ignore[no-untyped-def]
+def test_the_purge_task_deletes_only_expired_records(user):
     for n in range(5):
         idempotent_call(user_id=user.pk, key=f"old-{n}", fingerprint=FP, handler=CountingHandler())
     age_records(settings.IDEMPOTENCY_TTL_SECONDS + 1)
@@ -154,7 +154,7 @@ def test_the_purge_task_deletes_only_expired_records(user):  # type: ignore[no-u
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
 
 
-def test_the_purge_works_in_batches(user, monkeypatch):  # type: ignore[no-untyped-def]
+def test_the_purge_works_in_batches(user, monkeypatch):
     from idempotency import services
 
     for n in range(5):
@@ -169,8 +169,8 @@ def test_the_purge_is_scheduled_on_beat() -> None:
     assert "idempotency.tasks.idempotency_purge_expired" in tasks
 
 
-def test_insufficient_points_maps_to_409(user):  # type: ignore[no-untyped-def]
-    def handler() -> tuple[int, dict]:  # type: ignore[type-arg]
+def test_insufficient_points_maps_to_409(user):
+    def handler() -> tuple[int, dict]:
         raise InsufficientPoints()
 
     assert idempotent_call(user_id=user.pk, key="k", fingerprint=FP, handler=handler)[0] == 409

@@ -28,25 +28,25 @@ def always_fails() -> None:
 
 
 @pytest.fixture
-def request_id():  # type: ignore[no-untyped-def]
+def request_id():
     token = set_request_id("req-celery-1")
     yield "req-celery-1"
     reset_request_id(token)
 
 
-def test_publishing_puts_the_request_id_in_the_headers(request_id):  # type: ignore[no-untyped-def]
+def test_publishing_puts_the_request_id_in_the_headers(request_id):
     headers: dict[str, str] = {}
     _put_request_id_in_headers(headers=headers)
     assert headers[REQUEST_ID_HEADER] == request_id
 
 
-def test_publishing_outside_a_request_adds_nothing():  # type: ignore[no-untyped-def]
+def test_publishing_outside_a_request_adds_nothing():
     headers: dict[str, str] = {}
     _put_request_id_in_headers(headers=headers)
     assert headers == {}
 
 
-def test_the_worker_restores_the_id_for_the_run_and_clears_it_after():  # type: ignore[no-untyped-def]
+def test_the_worker_restores_the_id_for_the_run_and_clears_it_after():
     class FakeTask:
         class request:
             x_request_id = "req-from-header"
@@ -57,19 +57,19 @@ def test_the_worker_restores_the_id_for_the_run_and_clears_it_after():  # type: 
     assert get_request_id() is None
 
 
-def test_a_task_without_a_request_id_uses_its_task_id():  # type: ignore[no-untyped-def]
+def test_a_task_without_a_request_id_uses_its_task_id():
     _restore_request_id(task_id="beat-task-9", task=object())
     assert get_request_id() == "beat-task-9"
     _clear_request_id(task_id="beat-task-9")
     assert get_request_id() is None
 
 
-def test_an_eager_task_sees_the_request_id_and_leaves_it_in_place(request_id):  # type: ignore[no-untyped-def]
+def test_an_eager_task_sees_the_request_id_and_leaves_it_in_place(request_id):
     assert record_request_id.delay().get() == request_id
     assert get_request_id() == request_id
 
 
-def test_the_request_id_reaches_a_task_run_by_a_real_worker(request_id, settings):  # type: ignore[no-untyped-def]
+def test_the_request_id_reaches_a_task_run_by_a_real_worker(request_id, settings):
     """Published through the broker (in-memory transport) and run in a worker thread, which has its own
     empty context: the id can only arrive through the message headers."""
     seen.clear()
@@ -86,7 +86,7 @@ def test_the_request_id_reaches_a_task_run_by_a_real_worker(request_id, settings
     assert seen == [request_id]
 
 
-def test_task_failures_are_counted():  # type: ignore[no-untyped-def]
+def test_task_failures_are_counted():
     labels = {"task": "tests.ops.always_fails"}
     before = REGISTRY.get_sample_value("ticketing_celery_task_failures_total", labels) or 0.0
     # Eager tasks that propagate their error skip Celery's failure handling; a worker's run (and

@@ -14,7 +14,7 @@ from config.logging import (
 )
 
 
-def test_the_access_log_is_one_json_line_with_the_request_id(client, json_log):  # type: ignore[no-untyped-def]
+def test_the_access_log_is_one_json_line_with_the_request_id(client, json_log):
     client.get("/healthz", HTTP_X_REQUEST_ID="req-access-1")
     entries = [json.loads(line) for line in json_log.lines()]  # every line parses
     access = [e for e in entries if e["logger"] == "access"]
@@ -33,7 +33,7 @@ def test_the_access_log_is_one_json_line_with_the_request_id(client, json_log): 
 
 
 @pytest.mark.urls("tests.ops.urls")
-def test_logs_written_during_a_request_carry_its_id(client, json_log):  # type: ignore[no-untyped-def]
+def test_logs_written_during_a_request_carry_its_id(client, json_log):
     client.get("/ops-test/log", HTTP_X_REQUEST_ID="req-in-view")
     entries = [json.loads(line) for line in json_log.lines()]
     (view_line,) = [e for e in entries if e["logger"] == "tests.ops.view"]
@@ -43,7 +43,7 @@ def test_logs_written_during_a_request_carry_its_id(client, json_log):  # type: 
 
 
 @pytest.mark.urls("tests.ops.urls")
-def test_a_server_error_is_logged_with_its_traceback_and_request_id(json_log):  # type: ignore[no-untyped-def]
+def test_a_server_error_is_logged_with_its_traceback_and_request_id(json_log):
     client = Client(raise_request_exception=False)
     response = client.get("/ops-test/fail", HTTP_X_REQUEST_ID="req-500")
     assert response.status_code == 500
@@ -56,7 +56,7 @@ def test_a_server_error_is_logged_with_its_traceback_and_request_id(json_log):  
     assert access["status"] == 500 and access["route"] == "ops-test-fail"
 
 
-def test_exceptions_are_logged_with_their_traceback_and_request_id(json_log):  # type: ignore[no-untyped-def]
+def test_exceptions_are_logged_with_their_traceback_and_request_id(json_log):
     token = set_request_id("req-exc")
     try:
         try:
@@ -75,13 +75,13 @@ def test_exceptions_are_logged_with_their_traceback_and_request_id(json_log):  #
     assert "\n" not in json_log.stream.getvalue().rstrip("\n")  # one line, the traceback escaped
 
 
-def test_outside_a_request_the_request_id_is_null(json_log):  # type: ignore[no-untyped-def]
+def test_outside_a_request_the_request_id_is_null(json_log):
     logging.getLogger("tests.ops").warning("no request here")
     (entry,) = [json.loads(line) for line in json_log.lines()]
     assert entry["request_id"] is None
 
 
-def test_plain_format_shows_the_request_id():  # type: ignore[no-untyped-def]
+def test_plain_format_shows_the_request_id():
     config = build_logging_config("plain")
     formatter = logging.Formatter(config["formatters"]["plain"]["format"])
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
@@ -97,13 +97,13 @@ def test_plain_format_shows_the_request_id():  # type: ignore[no-untyped-def]
     assert json.loads(JsonFormatter().format(outside))["request_id"] is None
 
 
-def test_log_format_is_validated():  # type: ignore[no-untyped-def]
+def test_log_format_is_validated():
     assert build_logging_config("json")["handlers"]["console"]["formatter"] == "json"
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         build_logging_config("xml")
 
 
-def test_an_answered_outage_is_not_logged_as_a_server_error_per_request(caplog):  # type: ignore[no-untyped-def]
+def test_an_answered_outage_is_not_logged_as_a_server_error_per_request(caplog):
     from django.http import HttpResponse
     from django.test import RequestFactory
     from django.utils.log import log_response

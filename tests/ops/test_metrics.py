@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def queue_provider():  # type: ignore[no-untyped-def]
+def queue_provider():
     """Registers a provider for one test, then puts back whatever the queue app had registered."""
     previous = metrics._queue_stats_provider
     yield metrics.register_queue_stats_provider
@@ -24,7 +24,7 @@ def latency_count(method: str, route: str, status: str) -> float:
     return REGISTRY.get_sample_value("http_request_duration_seconds_count", labels) or 0.0
 
 
-def test_metrics_exposes_the_request_latency_histogram(client):  # type: ignore[no-untyped-def]
+def test_metrics_exposes_the_request_latency_histogram(client):
     before = latency_count("GET", "healthz", "2xx")
     client.get("/healthz")
     assert latency_count("GET", "healthz", "2xx") == before + 1
@@ -47,7 +47,7 @@ def test_metrics_exposes_the_request_latency_histogram(client):  # type: ignore[
         assert name in text
 
 
-def test_routes_are_pattern_names_not_raw_paths(client, db):  # type: ignore[no-untyped-def]
+def test_routes_are_pattern_names_not_raw_paths(client, db):
     client.get("/no/such/page/12345")
     client.get("/api/v1/concerts/987654")
     text = client.get("/metrics").content.decode()
@@ -56,13 +56,13 @@ def test_routes_are_pattern_names_not_raw_paths(client, db):  # type: ignore[no-
     assert latency_count("GET", "concert-detail", "4xx") >= 1
 
 
-def test_unknown_methods_share_one_label(client):  # type: ignore[no-untyped-def]
+def test_unknown_methods_share_one_label(client):
     before = latency_count("OTHER", "healthz", "2xx")
     client.generic("BREW", "/healthz")
     assert latency_count("OTHER", "healthz", "2xx") == before + 1
 
 
-def test_queue_gauges_come_from_the_registered_provider(client, queue_provider):  # type: ignore[no-untyped-def]
+def test_queue_gauges_come_from_the_registered_provider(client, queue_provider):
     queue_provider(lambda: {7: (3, 2), 12: (0, 10)})
     text = client.get("/metrics").content.decode()
     assert 'ticketing_queue_waiting{concert_id="7"} 3.0' in text
@@ -72,7 +72,7 @@ def test_queue_gauges_come_from_the_registered_provider(client, queue_provider):
     assert "ticketing_queue_stats_up 1.0" in text
 
 
-def test_a_failing_provider_does_not_break_the_scrape(client, queue_provider):  # type: ignore[no-untyped-def]
+def test_a_failing_provider_does_not_break_the_scrape(client, queue_provider):
     def broken() -> dict[int, tuple[int, int]]:
         raise ConnectionError("redis is down")
 
@@ -84,14 +84,14 @@ def test_a_failing_provider_does_not_break_the_scrape(client, queue_provider):  
     assert "ticketing_queue_waiting{" not in text
 
 
-def test_booking_counters_count(client):  # type: ignore[no-untyped-def]
+def test_booking_counters_count(client):
     before = REGISTRY.get_sample_value("ticketing_holds_created_total") or 0.0
     metrics.HOLDS_CREATED.inc()
     text = client.get("/metrics").content.decode()
     assert f"ticketing_holds_created_total {before + 1}" in text
 
 
-def test_metrics_token_is_enforced_when_set(client, settings):  # type: ignore[no-untyped-def]
+def test_metrics_token_is_enforced_when_set(client, settings):
     settings.METRICS_TOKEN = "scrape-secret"
     missing = client.get("/metrics")
     assert missing.status_code == 403
@@ -104,12 +104,12 @@ def test_metrics_token_is_enforced_when_set(client, settings):  # type: ignore[n
     assert b"http_request_duration_seconds" in ok.content
 
 
-def test_metrics_is_open_without_a_token(client, settings):  # type: ignore[no-untyped-def]
+def test_metrics_is_open_without_a_token(client, settings):
     settings.METRICS_TOKEN = ""
     assert client.get("/metrics").status_code == 200
 
 
-def test_metrics_is_not_in_the_api_schema(client, db):  # type: ignore[no-untyped-def]
+def test_metrics_is_not_in_the_api_schema(client, db):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert not any("metrics" in p for p in schema["paths"])
 
@@ -126,7 +126,7 @@ else:
 """
 
 
-def test_multiprocess_mode_sums_every_process(tmp_path):  # type: ignore[no-untyped-def]
+def test_multiprocess_mode_sums_every_process(tmp_path):
     """What gunicorn workers do with PROMETHEUS_MULTIPROC_DIR: each process writes, any one renders all."""
     env = {
         **os.environ,
@@ -154,7 +154,7 @@ def test_multiprocess_mode_sums_every_process(tmp_path):  # type: ignore[no-unty
     assert 'ticketing_queue_waiting{concert_id="1"} 5.0' in text
 
 
-def test_gunicorn_empties_the_multiprocess_dir_at_start(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_gunicorn_empties_the_multiprocess_dir_at_start(tmp_path, monkeypatch):
     from config import gunicorn_conf
 
     (tmp_path / "counter_123.db").write_bytes(b"old run")

@@ -20,7 +20,7 @@ def run_with_production_settings(*args: str, **env: str) -> subprocess.Completed
     )
 
 
-def test_check_deploy_passes_with_a_real_secret_key():  # type: ignore[no-untyped-def]
+def test_check_deploy_passes_with_a_real_secret_key():
     done = run_with_production_settings("manage.py", "check", "--deploy", SECRET_KEY=get_random_secret_key())
     assert done.returncode == 0, done.stdout + done.stderr
     assert "(security." not in done.stdout + done.stderr
@@ -39,13 +39,13 @@ def test_check_deploy_passes_with_a_real_secret_key():  # type: ignore[no-untype
     assert "no issues (0 silenced)" in strict.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key():  # type: ignore[no-untyped-def]
+def test_production_refuses_to_start_without_a_secret_key():
     done = run_with_production_settings("manage.py", "check", SECRET_KEY="")
     assert done.returncode != 0
     assert "Set SECRET_KEY" in done.stderr
 
 
-def test_production_refuses_the_development_key():  # type: ignore[no-untyped-def]
+def test_production_refuses_the_development_key():
     done = run_with_production_settings(
         "manage.py", "check", SECRET_KEY="insecure-dev-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
     )
@@ -61,13 +61,13 @@ _SHOW = (
 )
 
 
-def test_production_logs_json_and_serves_static_files():  # type: ignore[no-untyped-def]
+def test_production_logs_json_and_serves_static_files():
     done = run_with_production_settings("-c", _SHOW, SECRET_KEY=get_random_secret_key())
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["json", "True", "config.middleware.RequestIdMiddleware"]
 
 
-def test_log_format_plain_can_be_chosen_in_production():  # type: ignore[no-untyped-def]
+def test_log_format_plain_can_be_chosen_in_production():
     done = run_with_production_settings("-c", _SHOW, SECRET_KEY=get_random_secret_key(), LOG_FORMAT="plain")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[0] == "plain"

@@ -14,12 +14,12 @@ from tests.problems import assert_problem
 pytestmark = pytest.mark.django_db
 
 
-def queue_status(client, token):  # type: ignore[no-untyped-def]
+def queue_status(client, token):
     return client.get("/api/v1/queue/status", HTTP_X_QUEUE_TOKEN=token).json()["status"]
 
 
 @pytest.mark.embedded
-def test_payment_confirms_sells_debits_and_expires_the_token(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_payment_confirms_sells_debits_and_expires_the_token(django_capture_on_commit_callbacks):
     schedule = on_sale_schedule(price=250)
     fan = booker_for(schedule)
     points_charge(user_id=fan.user.pk, amount=1000)
@@ -39,7 +39,7 @@ def test_payment_confirms_sells_debits_and_expires_the_token(django_capture_on_c
     assert listed["count"] == 1 and listed["results"][0]["id"] == body["id"]
 
 
-def test_insufficient_points_changes_nothing():  # type: ignore[no-untyped-def]
+def test_insufficient_points_changes_nothing():
     schedule = on_sale_schedule(price=500)
     fan = booker_for(schedule)
     points_charge(user_id=fan.user.pk, amount=499)
@@ -56,7 +56,7 @@ def test_insufficient_points_changes_nothing():  # type: ignore[no-untyped-def]
     assert LedgerEntry.objects.filter(kind="PAYMENT").count() == 1
 
 
-def test_paying_an_expired_hold_is_refused():  # type: ignore[no-untyped-def]
+def test_paying_an_expired_hold_is_refused():
     schedule = on_sale_schedule(price=10)
     fan = booker_for(schedule)
     points_charge(user_id=fan.user.pk, amount=100)
@@ -67,7 +67,7 @@ def test_paying_an_expired_hold_is_refused():  # type: ignore[no-untyped-def]
     assert not Payment.objects.exists()
 
 
-def test_paying_twice_is_not_pending(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_paying_twice_is_not_pending(django_capture_on_commit_callbacks):
     schedule = on_sale_schedule(price=10)
     fan = booker_for(schedule)
     points_charge(user_id=fan.user.pk, amount=100)
@@ -80,7 +80,7 @@ def test_paying_twice_is_not_pending(django_capture_on_commit_callbacks):  # typ
     assert fan.client.get("/api/v1/points").json()["balance"] == 90
 
 
-def test_paying_a_cancelled_hold_is_not_pending():  # type: ignore[no-untyped-def]
+def test_paying_a_cancelled_hold_is_not_pending():
     schedule = on_sale_schedule(price=10)
     fan = booker_for(schedule)
     points_charge(user_id=fan.user.pk, amount=100)
@@ -89,7 +89,7 @@ def test_paying_a_cancelled_hold_is_not_pending():  # type: ignore[no-untyped-de
     assert_problem(fan.pay(held["id"]), 409, "reservation_not_pending")
 
 
-def test_payment_needs_an_active_token():  # type: ignore[no-untyped-def]
+def test_payment_needs_an_active_token():
     schedule = on_sale_schedule(price=10)
     fan = booker_for(schedule)
     held = fan.hold(schedule, 1).json()
@@ -99,7 +99,7 @@ def test_payment_needs_an_active_token():  # type: ignore[no-untyped-def]
     assert_problem(fan.pay(held["id"]), 403, "queue_token_not_active")
 
 
-def test_someone_elses_reservation_is_404():  # type: ignore[no-untyped-def]
+def test_someone_elses_reservation_is_404():
     schedule = on_sale_schedule(price=10)
     owner, thief = booker_for(schedule), booker_for(schedule)
     points_charge(user_id=thief.user.pk, amount=100)
@@ -113,14 +113,14 @@ def test_someone_elses_reservation_is_404():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     "body", [{}, {"reservation_id": "nope"}, {"reservation_id": 12}, {"reservation_id": None}]
 )
-def test_payment_bad_input_is_invalid(body):  # type: ignore[no-untyped-def]
+def test_payment_bad_input_is_invalid(body):
     schedule = on_sale_schedule()
     fan = booker_for(schedule)
     response = fan.client.post("/api/v1/payments", body, format="json", HTTP_X_QUEUE_TOKEN=fan.token)
     assert_problem(response, 400, "invalid")
 
 
-def test_payment_with_idempotency_key_debits_once():  # type: ignore[no-untyped-def]
+def test_payment_with_idempotency_key_debits_once():
     schedule = on_sale_schedule(price=40)
     fan = booker_for(schedule)
     points_charge(user_id=fan.user.pk, amount=100)
@@ -132,5 +132,5 @@ def test_payment_with_idempotency_key_debits_once():  # type: ignore[no-untyped-
     assert fan.client.get("/api/v1/points").json()["balance"] == 60
 
 
-def test_payments_list_needs_auth(api_client):  # type: ignore[no-untyped-def]
+def test_payments_list_needs_auth(api_client):
     assert_problem(api_client.get("/api/v1/payments"), 401, "not_authenticated")

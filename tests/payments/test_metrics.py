@@ -11,7 +11,7 @@ def sample(name: str) -> float:
     return REGISTRY.get_sample_value(name) or 0.0
 
 
-def test_holds_and_payments_are_counted_once_committed(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_holds_and_payments_are_counted_once_committed(django_capture_on_commit_callbacks):
     holds, paid, failed = (
         sample("ticketing_holds_created_total"),
         sample("ticketing_payments_completed_total"),
@@ -29,7 +29,7 @@ def test_holds_and_payments_are_counted_once_committed(django_capture_on_commit_
     assert sample("ticketing_payments_failed_total") == failed + 1
 
 
-def test_queue_gauges_come_from_the_queue(api_client):  # type: ignore[no-untyped-def]
+def test_queue_gauges_come_from_the_queue(api_client):
     schedule = on_sale_schedule()
     booker_for(schedule)  # one ACTIVE token
     text = api_client.get("/metrics").content.decode()

@@ -16,7 +16,7 @@ def operator_client() -> Client:
     return client
 
 
-def test_wallet_pages_are_read_only_and_searchable_by_email(operator_client, user, other_user):  # type: ignore[no-untyped-def]
+def test_wallet_pages_are_read_only_and_searchable_by_email(operator_client, user, other_user):
     wallet_fund(user_id=user.pk, amount=40)
     wallet_fund(user_id=other_user.pk, amount=40)
     listing = operator_client.get("/admin/points/wallet/", {"q": user.email})
@@ -31,7 +31,7 @@ def test_wallet_pages_are_read_only_and_searchable_by_email(operator_client, use
     assert operator_client.get("/admin/points/ledgerentry/", {"kind__exact": "CHARGE"}).status_code == 200
 
 
-def test_an_adjustment_goes_through_the_ledger_with_reason_and_actor(operator_client, user):  # type: ignore[no-untyped-def]
+def test_an_adjustment_goes_through_the_ledger_with_reason_and_actor(operator_client, user):
     wallet_fund(user_id=user.pk, amount=40)
     url = f"/admin/points/wallet/{user.pk}/adjust/"
     assert operator_client.get(url).status_code == 200
@@ -48,7 +48,7 @@ def test_an_adjustment_goes_through_the_ledger_with_reason_and_actor(operator_cl
 
 
 @pytest.mark.parametrize(("amount", "reason"), [("-26", "too much"), ("0", "nothing"), ("5", "")])
-def test_a_refused_adjustment_changes_nothing(operator_client, user, amount, reason):  # type: ignore[no-untyped-def]
+def test_a_refused_adjustment_changes_nothing(operator_client, user, amount, reason):
     wallet_fund(user_id=user.pk, amount=25)
     response = operator_client.post(
         f"/admin/points/wallet/{user.pk}/adjust/", {"amount": amount, "reason": reason}
@@ -59,7 +59,7 @@ def test_a_refused_adjustment_changes_nothing(operator_client, user, amount, rea
     assert not LedgerEntry.objects.filter(kind="ADJUSTMENT").exists()
 
 
-def test_staff_without_the_permission_cannot_adjust(user):  # type: ignore[no-untyped-def]
+def test_staff_without_the_permission_cannot_adjust(user):
     wallet_fund(user_id=user.pk, amount=25)
     client = Client()
     client.force_login(UserFactory(is_staff=True))

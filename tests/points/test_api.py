@@ -10,19 +10,19 @@ from tests.problems import assert_problem
 pytestmark = pytest.mark.django_db
 
 
-def charge(client: APIClient, body: object, **headers: str):  # type: ignore[no-untyped-def]
+def charge(client: APIClient, body: object, **headers: str):
     return client.post("/api/v1/points/charge", body, format="json", **headers)
 
 
 @pytest.mark.embedded
-def test_balance_is_zero_before_the_first_charge(auth_client):  # type: ignore[no-untyped-def]
+def test_balance_is_zero_before_the_first_charge(auth_client):
     response = auth_client.get("/api/v1/points")
     assert response.status_code == 200
     assert response.json() == {"balance": 0}
 
 
 @pytest.mark.embedded
-def test_charge_returns_the_new_balance_and_records_it(auth_client, user):  # type: ignore[no-untyped-def]
+def test_charge_returns_the_new_balance_and_records_it(auth_client, user):
     assert charge(auth_client, {"amount": 1}).json() == {"balance": 1}
     response = charge(auth_client, {"amount": 1_000_000})
     assert response.status_code == 200
@@ -52,18 +52,18 @@ def test_charge_returns_the_new_balance_and_records_it(auth_client, user):  # ty
         {"points": 10},
     ],
 )
-def test_charge_rejects_anything_but_an_integer_in_bounds(auth_client, body):  # type: ignore[no-untyped-def]
+def test_charge_rejects_anything_but_an_integer_in_bounds(auth_client, body):
     problem = assert_problem(charge(auth_client, body), 400, "invalid")
     assert "amount" in problem["fields"]
     assert not LedgerEntry.objects.exists()
 
 
-def test_charge_rejects_a_body_that_is_not_an_object(auth_client):  # type: ignore[no-untyped-def]
+def test_charge_rejects_a_body_that_is_not_an_object(auth_client):
     assert_problem(charge(auth_client, [1, 2]), 400, "invalid")
     assert not LedgerEntry.objects.exists()
 
 
-def test_charge_rejects_malformed_json(auth_client):  # type: ignore[no-untyped-def]
+def test_charge_rejects_malformed_json(auth_client):
     response = auth_client.post("/api/v1/points/charge", '{"amount": ', content_type="application/json")
     assert_problem(response, 400, "invalid")
     assert not LedgerEntry.objects.exists()
@@ -73,14 +73,14 @@ def test_charge_rejects_malformed_json(auth_client):  # type: ignore[no-untyped-
     ("method", "path"),
     [("get", "/api/v1/points"), ("post", "/api/v1/points/charge"), ("get", "/api/v1/points/history")],
 )
-def test_points_endpoints_need_a_bearer_token(api_client, method, path):  # type: ignore[no-untyped-def]
+def test_points_endpoints_need_a_bearer_token(api_client, method, path):
     response = getattr(api_client, method)(path, {"amount": 10}, format="json")
     assert_problem(response, 401, "not_authenticated")
     assert not LedgerEntry.objects.exists()
 
 
 @pytest.mark.embedded
-def test_history_lists_signed_entries_newest_first(auth_client, user):  # type: ignore[no-untyped-def]
+def test_history_lists_signed_entries_newest_first(auth_client, user):
     wallet_fund(user_id=user.pk, amount=500)
     points_debit(user_id=user.pk, amount=200, reference="payment:1")
     response = auth_client.get("/api/v1/points/history")
@@ -95,7 +95,7 @@ def test_history_lists_signed_entries_newest_first(auth_client, user):  # type: 
     assert body["results"][0]["created_at"].endswith("Z") or "+00:00" in body["results"][0]["created_at"]
 
 
-def test_history_is_paginated(auth_client, user):  # type: ignore[no-untyped-def]
+def test_history_is_paginated(auth_client, user):
     for amount in range(1, 6):
         wallet_fund(user_id=user.pk, amount=amount)
     first = auth_client.get("/api/v1/points/history?page_size=2").json()
@@ -107,7 +107,7 @@ def test_history_is_paginated(auth_client, user):  # type: ignore[no-untyped-def
     assert last["next"] is None
 
 
-def test_another_users_wallet_and_history_are_never_visible(auth_client, other_client, user):  # type: ignore[no-untyped-def]
+def test_another_users_wallet_and_history_are_never_visible(auth_client, other_client, user):
     charge(auth_client, {"amount": 700})
     assert other_client.get("/api/v1/points").json() == {"balance": 0}
     assert other_client.get("/api/v1/points/history").json()["count"] == 0
@@ -116,7 +116,7 @@ def test_another_users_wallet_and_history_are_never_visible(auth_client, other_c
     assert [r["amount"] for r in auth_client.get("/api/v1/points/history").json()["results"]] == [700]
 
 
-def test_charge_is_throttled_with_retry_after(auth_client, monkeypatch):  # type: ignore[no-untyped-def]
+def test_charge_is_throttled_with_retry_after(auth_client, monkeypatch):
     throttle_class = PointsChargeView.throttle_classes[0]
     monkeypatch.setattr(throttle_class, "THROTTLE_RATES", {"booking": "2/minute"})
     assert charge(auth_client, {"amount": 1}).status_code == 200

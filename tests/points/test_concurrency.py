@@ -19,7 +19,7 @@ def _postgres_only() -> None:
         pytest.skip("concurrency is tested on PostgreSQL")
 
 
-def test_50_concurrent_first_charges_add_up_exactly(user):  # type: ignore[no-untyped-def]
+def test_50_concurrent_first_charges_add_up_exactly(user):
     # No wallet yet: the threads also race to create it.
     results = run_n_concurrently(lambda i: points_charge(user_id=user.pk, amount=i + 1), 50)
     assert not [r for r in results if isinstance(r, Exception)], results
@@ -31,7 +31,7 @@ def test_50_concurrent_first_charges_add_up_exactly(user):  # type: ignore[no-un
     assert ledger_mismatches() == []
 
 
-def test_concurrent_debits_never_overdraw(user):  # type: ignore[no-untyped-def]
+def test_concurrent_debits_never_overdraw(user):
     wallet_fund(user_id=user.pk, amount=1000)
     results = run_n_concurrently(
         lambda i: points_debit(user_id=user.pk, amount=100, reference=f"payment:{i}"), 30
@@ -43,7 +43,7 @@ def test_concurrent_debits_never_overdraw(user):  # type: ignore[no-untyped-def]
     assert ledger_mismatches() == []
 
 
-def test_concurrent_charges_and_debits_keep_the_ledger_equal_to_the_balance(user):  # type: ignore[no-untyped-def]
+def test_concurrent_charges_and_debits_keep_the_ledger_equal_to_the_balance(user):
     wallet_fund(user_id=user.pk, amount=50)
 
     def move(i: int) -> int:
@@ -59,7 +59,7 @@ def test_concurrent_charges_and_debits_keep_the_ledger_equal_to_the_balance(user
     assert ledger_mismatches() == []
 
 
-def test_one_payment_reference_is_debited_once_under_concurrency(user):  # type: ignore[no-untyped-def]
+def test_one_payment_reference_is_debited_once_under_concurrency(user):
     wallet_fund(user_id=user.pk, amount=1000)
     results = run_n_concurrently(
         lambda i: points_debit(user_id=user.pk, amount=100, reference="payment:42"), 10

@@ -4,14 +4,14 @@ from queue_app.concert_cache import concert_cache_clear
 
 
 @pytest.fixture(autouse=True)
-def _fresh_concert_cache():  # type: ignore[no-untyped-def]
+def _fresh_concert_cache():
     concert_cache_clear()
     yield
     concert_cache_clear()
 
 
 @pytest.fixture(params=["database", "redis"])
-def backend(request, settings) -> str:  # type: ignore[no-untyped-def]
+def backend(request, settings) -> str:
     """Run the test once per queue backend (Redis only where REDIS_URL is set)."""
     if request.param == "redis" and not settings.REDIS_URL:
         pytest.skip("the Redis backend needs REDIS_URL (run under .ci/with-services)")
@@ -20,7 +20,7 @@ def backend(request, settings) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def queue_settings(settings):  # type: ignore[no-untyped-def]
+def queue_settings(settings):
     """Small, explicit admission settings for arithmetic in assertions."""
     settings.QUEUE_PROMOTION_BATCH_SIZE = 2
     settings.QUEUE_PROMOTION_INTERVAL_SECONDS = 10

@@ -29,7 +29,7 @@ def waiting_queue(concert: Concert, count: int) -> list[str]:
 
 
 @pytest.mark.embedded
-def test_the_queue_page_shows_counts_and_admission_settings(staff_client, settings):  # type: ignore[no-untyped-def]
+def test_the_queue_page_shows_counts_and_admission_settings(staff_client, settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 2
     concert = ConcertFactory(name="Night Show", queue_max_active=40)
     waiting_queue(concert, 3)
@@ -45,7 +45,7 @@ def test_the_queue_page_shows_counts_and_admission_settings(staff_client, settin
     assert "Night Show" in listing and f"{page(concert)}" in listing
 
 
-def test_pause_resume_and_admit_a_batch_now(staff_client, settings):  # type: ignore[no-untyped-def]
+def test_pause_resume_and_admit_a_batch_now(staff_client, settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 2
     concert = ConcertFactory()
     tokens = waiting_queue(concert, 3)
@@ -65,7 +65,7 @@ def test_pause_resume_and_admit_a_batch_now(staff_client, settings):  # type: ig
     assert [queue_token_status(token=t).status for t in tokens] == ["ACTIVE", "ACTIVE", "WAITING"]
 
 
-def test_expire_a_users_token_by_email_or_id(staff_client):  # type: ignore[no-untyped-def]
+def test_expire_a_users_token_by_email_or_id(staff_client):
     concert = ConcertFactory()
     fan, other = UserFactory.create_batch(2)
     token = queue_token_issue(user_id=fan.pk, concert_id=concert.pk)[0].token
@@ -82,7 +82,7 @@ def test_expire_a_users_token_by_email_or_id(staff_client):  # type: ignore[no-u
     assert queue_token_status(token=other_token).status == "EXPIRED"
 
 
-def test_changelist_actions_pause_and_admit(staff_client):  # type: ignore[no-untyped-def]
+def test_changelist_actions_pause_and_admit(staff_client):
     first, second = ConcertFactory.create_batch(2)
     token = waiting_queue(first, 1)[0]
     changelist = "/admin/queue_app/concertqueue/"
@@ -93,7 +93,7 @@ def test_changelist_actions_pause_and_admit(staff_client):  # type: ignore[no-un
     assert queue_token_status(token=token).status == "ACTIVE"
 
 
-def test_the_queue_page_is_for_staff_only(client, auth_client):  # type: ignore[no-untyped-def]
+def test_the_queue_page_is_for_staff_only(client, auth_client):
     concert = ConcertFactory()
     assert client.get(page(concert)).status_code == 302  # to the login page
     fan = Client()
@@ -104,7 +104,7 @@ def test_the_queue_page_is_for_staff_only(client, auth_client):  # type: ignore[
     assert not concert.queue_paused
 
 
-def test_the_token_admin_is_read_only(staff_client, settings):  # type: ignore[no-untyped-def]
+def test_the_token_admin_is_read_only(staff_client, settings):
     settings.QUEUE_BACKEND = "database"
     concert = ConcertFactory()
     fan = UserFactory()

@@ -15,11 +15,11 @@ TOKENS = "/api/v1/queue/tokens"
 STATUS = "/api/v1/queue/status"
 
 
-def poll(client, token: str):  # type: ignore[no-untyped-def]
+def poll(client, token: str):
     return client.get(STATUS, HTTP_X_QUEUE_TOKEN=token)
 
 
-def slow_rates(settings, **rates: str) -> None:  # type: ignore[no-untyped-def]
+def slow_rates(settings, **rates: str) -> None:
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
@@ -27,7 +27,7 @@ def slow_rates(settings, **rates: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.embedded
-def test_issue_creates_a_token_then_returns_the_same_one(auth_client):  # type: ignore[no-untyped-def]
+def test_issue_creates_a_token_then_returns_the_same_one(auth_client):
     concert = ConcertFactory()
     created = auth_client.post(TOKENS, {"concert_id": concert.pk}, format="json")
     assert created.status_code == 201, created.content
@@ -44,7 +44,7 @@ def test_issue_creates_a_token_then_returns_the_same_one(auth_client):  # type: 
 
 
 @pytest.mark.embedded
-def test_tokens_of_several_users_come_back_in_fifo_order(db):  # type: ignore[no-untyped-def]
+def test_tokens_of_several_users_come_back_in_fifo_order(db):
     concert = ConcertFactory()
     clients = [client_for(user) for user in UserFactory.create_batch(3)]
     bodies = [c.post(TOKENS, {"concert_id": concert.pk}, format="json").json() for c in clients]
@@ -52,7 +52,7 @@ def test_tokens_of_several_users_come_back_in_fifo_order(db):  # type: ignore[no
     assert [poll(c, b["token"]).json()["position"] for c, b in zip(clients, bodies, strict=True)] == [1, 2, 3]
 
 
-def test_issue_needs_a_valid_bearer_token(api_client):  # type: ignore[no-untyped-def]
+def test_issue_needs_a_valid_bearer_token(api_client):
     concert = ConcertFactory()
     response = api_client.post(TOKENS, {"concert_id": concert.pk}, format="json")
     assert_problem(response, 401, "not_authenticated")
@@ -67,11 +67,11 @@ def test_issue_needs_a_valid_bearer_token(api_client):  # type: ignore[no-untype
     "body",
     [{}, {"concert_id": None}, {"concert_id": "abc"}, {"concert_id": 0}, {"concert_id": -3}, [1], "7"],
 )
-def test_issue_rejects_a_bad_body(auth_client, body):  # type: ignore[no-untyped-def]
+def test_issue_rejects_a_bad_body(auth_client, body):
     assert_problem(auth_client.post(TOKENS, body, format="json"), 400, "invalid")
 
 
-def test_issue_rejects_malformed_json_and_other_media_types(auth_client):  # type: ignore[no-untyped-def]
+def test_issue_rejects_malformed_json_and_other_media_types(auth_client):
     body = assert_problem(auth_client.post(TOKENS, "{nope", content_type="application/json"), 400, "invalid")
     assert "body" in body["fields"]
     form = auth_client.post(TOKENS, "concert_id=1", content_type="application/x-www-form-urlencoded")
@@ -79,11 +79,11 @@ def test_issue_rejects_malformed_json_and_other_media_types(auth_client):  # typ
 
 
 @pytest.mark.embedded
-def test_issue_for_an_unknown_concert_is_404(auth_client):  # type: ignore[no-untyped-def]
+def test_issue_for_an_unknown_concert_is_404(auth_client):
     assert_problem(auth_client.post(TOKENS, {"concert_id": 987654}, format="json"), 404, "not_found")
 
 
-def test_issue_is_throttled_per_user_with_retry_after(auth_client, other_client, settings):  # type: ignore[no-untyped-def]
+def test_issue_is_throttled_per_user_with_retry_after(auth_client, other_client, settings):
     slow_rates(settings, queue_issue="2/minute")
     concert = ConcertFactory()
     for _ in range(2):
@@ -98,7 +98,7 @@ def test_issue_is_throttled_per_user_with_retry_after(auth_client, other_client,
 
 
 @pytest.mark.embedded
-def test_status_needs_only_the_queue_token_header(auth_client, api_client, user):  # type: ignore[no-untyped-def]
+def test_status_needs_only_the_queue_token_header(auth_client, api_client, user):
     concert = ConcertFactory()
     issued = auth_client.post(TOKENS, {"concert_id": concert.pk}, format="json").json()
 
@@ -108,7 +108,7 @@ def test_status_needs_only_the_queue_token_header(auth_client, api_client, user)
     assert poll(auth_client, issued["token"]).json()["token"] == issued["token"]  # the owner's Authorization
 
 
-def test_status_follows_admission(auth_client, user):  # type: ignore[no-untyped-def]
+def test_status_follows_admission(auth_client, user):
     concert = ConcertFactory()
     token = auth_client.post(TOKENS, {"concert_id": concert.pk}, format="json").json()["token"]
     queue_promote(concert_id=concert.pk)
@@ -118,28 +118,28 @@ def test_status_follows_admission(auth_client, user):  # type: ignore[no-untyped
 
 
 @pytest.mark.embedded
-def test_status_without_the_header_is_401(api_client):  # type: ignore[no-untyped-def]
+def test_status_without_the_header_is_401(api_client):
     assert_problem(api_client.get(STATUS), 401, "queue_token_required")
     assert_problem(poll(api_client, "   "), 401, "queue_token_required")
 
 
-def test_status_of_an_unknown_token_is_404(api_client):  # type: ignore[no-untyped-def]
+def test_status_of_an_unknown_token_is_404(api_client):
     assert_problem(poll(api_client, "no-such-token"), 404, "queue_token_not_found")
     assert_problem(poll(api_client, "x" * 5000), 404, "queue_token_not_found")
 
 
-def test_status_with_another_users_authorization_is_404(auth_client, other_client):  # type: ignore[no-untyped-def]
+def test_status_with_another_users_authorization_is_404(auth_client, other_client):
     token = auth_client.post(TOKENS, {"concert_id": ConcertFactory().pk}, format="json").json()["token"]
     assert_problem(poll(other_client, token), 404, "queue_token_not_found")
 
 
-def test_status_with_a_broken_authorization_is_401(api_client, auth_client):  # type: ignore[no-untyped-def]
+def test_status_with_a_broken_authorization_is_401(api_client, auth_client):
     token = auth_client.post(TOKENS, {"concert_id": ConcertFactory().pk}, format="json").json()["token"]
     api_client.credentials(HTTP_AUTHORIZATION="Bearer forged")
     assert_problem(poll(api_client, token), 401, "authentication_failed")
 
 
-def test_status_is_throttled_per_token_owner(auth_client, api_client, settings):  # type: ignore[no-untyped-def]
+def test_status_is_throttled_per_token_owner(auth_client, api_client, settings):
     slow_rates(settings, queue_status="3/minute")
     token = auth_client.post(TOKENS, {"concert_id": ConcertFactory().pk}, format="json").json()["token"]
     for _ in range(3):
@@ -149,7 +149,7 @@ def test_status_is_throttled_per_token_owner(auth_client, api_client, settings):
     assert int(response["Retry-After"]) >= 1
 
 
-def test_wrong_methods_are_405(auth_client):  # type: ignore[no-untyped-def]
+def test_wrong_methods_are_405(auth_client):
     response = auth_client.get(TOKENS)
     assert_problem(response, 405, "method_not_allowed")
     assert response["Allow"] == "POST"
@@ -157,7 +157,7 @@ def test_wrong_methods_are_405(auth_client):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.embedded
-def test_the_schema_documents_both_endpoints(api_client):  # type: ignore[no-untyped-def]
+def test_the_schema_documents_both_endpoints(api_client):
     paths = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
     issue = paths["/api/v1/queue/tokens"]["post"]
     assert {"200", "201", "400", "401", "404", "429"} <= set(issue["responses"])

@@ -10,7 +10,7 @@ from tests.factories import ConcertFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def waiting(concert, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+def waiting(concert, count: int) -> list[str]:
     return [
         queue_token_issue(user_id=u.pk, concert_id=concert.pk)[0].token
         for u in UserFactory.create_batch(count)
@@ -18,7 +18,7 @@ def waiting(concert, count: int) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.embedded
-def test_promote_queue_admits_every_concert_and_prints_counts(capsys, settings):  # type: ignore[no-untyped-def]
+def test_promote_queue_admits_every_concert_and_prints_counts(capsys, settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 2
     busy, quiet = ConcertFactory.create_batch(2)
     tokens = waiting(busy, 3)
@@ -32,7 +32,7 @@ def test_promote_queue_admits_every_concert_and_prints_counts(capsys, settings):
     assert [queue_token_status(token=t).status for t in tokens] == ["ACTIVE", "ACTIVE", "WAITING"]
 
 
-def test_promote_queue_for_one_concert(capsys):  # type: ignore[no-untyped-def]
+def test_promote_queue_for_one_concert(capsys):
     chosen, other = ConcertFactory.create_batch(2)
     waiting(chosen, 1)
     left = waiting(other, 1)
@@ -41,12 +41,12 @@ def test_promote_queue_for_one_concert(capsys):  # type: ignore[no-untyped-def]
     assert queue_token_status(token=left[0]).status == "WAITING"
 
 
-def test_promote_queue_for_an_unknown_concert_fails():  # type: ignore[no-untyped-def]
+def test_promote_queue_for_an_unknown_concert_fails():
     with pytest.raises(CommandError, match="No concert with id 987654"):
         call_command("promote_queue", "--concert", "987654")
 
 
-def test_the_beat_task_runs_one_round_per_concert(settings):  # type: ignore[no-untyped-def]
+def test_the_beat_task_runs_one_round_per_concert(settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 1
     concert = ConcertFactory()
     tokens = waiting(concert, 2)

@@ -39,7 +39,7 @@ def all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
         return [f.result(timeout=60) for f in [pool.submit(run, call) for call in calls]]
 
 
-def waiting_tokens(concert, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+def waiting_tokens(concert, count: int) -> list[str]:
     return [
         queue_token_issue(user_id=u.pk, concert_id=concert.pk)[0].token
         for u in UserFactory.create_batch(count)
@@ -50,7 +50,7 @@ def active_count(tokens: list[str]) -> int:
     return sum(queue_token_status(token=t).status == "ACTIVE" for t in tokens)
 
 
-def test_concurrent_rounds_never_pass_the_cap(settings):  # type: ignore[no-untyped-def]
+def test_concurrent_rounds_never_pass_the_cap(settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 5
     concert = ConcertFactory(queue_max_active=7)
     tokens = waiting_tokens(concert, 30)
@@ -64,7 +64,7 @@ def test_concurrent_rounds_never_pass_the_cap(settings):  # type: ignore[no-unty
     assert statuses[:7] == ["ACTIVE"] * 7 and set(statuses[7:]) == {"WAITING"}  # FIFO kept
 
 
-def test_concurrent_rounds_never_admit_a_token_twice(settings):  # type: ignore[no-untyped-def]
+def test_concurrent_rounds_never_admit_a_token_twice(settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 4
     concert = ConcertFactory()
     tokens = waiting_tokens(concert, 18)
@@ -75,7 +75,7 @@ def test_concurrent_rounds_never_admit_a_token_twice(settings):  # type: ignore[
     assert active_count(tokens) == 18
 
 
-def test_the_beat_round_and_the_command_at_once(settings, capsys):  # type: ignore[no-untyped-def]
+def test_the_beat_round_and_the_command_at_once(settings, capsys):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 3
     concert = ConcertFactory(queue_max_active=4)
     tokens = waiting_tokens(concert, 10)
@@ -93,7 +93,7 @@ def test_the_beat_round_and_the_command_at_once(settings, capsys):  # type: igno
     assert active_count(tokens) == 4
 
 
-def test_one_user_asking_many_times_at_once_gets_one_token(backend):  # type: ignore[no-untyped-def]
+def test_one_user_asking_many_times_at_once_gets_one_token(backend):
     concert = ConcertFactory()
     user = UserFactory()
 

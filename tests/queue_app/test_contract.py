@@ -22,17 +22,17 @@ from tests.factories import ConcertFactory, UserFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend", "queue_settings")]
 
 
-def issue(user, concert):  # type: ignore[no-untyped-def]
+def issue(user, concert):
     view, _ = queue_token_issue(user_id=user.pk, concert_id=concert.pk)
     return view
 
 
-def status(view):  # type: ignore[no-untyped-def]
+def status(view):
     return queue_token_status(token=view.token)
 
 
 @pytest.mark.embedded
-def test_tokens_come_back_fifo_with_positions_and_estimates(clock):  # type: ignore[no-untyped-def]
+def test_tokens_come_back_fifo_with_positions_and_estimates(clock):
     concert = ConcertFactory()
     results = [queue_token_issue(user_id=u.pk, concert_id=concert.pk) for u in UserFactory.create_batch(3)]
 
@@ -47,7 +47,7 @@ def test_tokens_come_back_fifo_with_positions_and_estimates(clock):  # type: ign
 
 
 @pytest.mark.embedded
-def test_asking_again_returns_the_live_token_and_never_moves_back(clock):  # type: ignore[no-untyped-def]
+def test_asking_again_returns_the_live_token_and_never_moves_back(clock):
     concert = ConcertFactory()
     first, second = UserFactory.create_batch(2)
     token = issue(first, concert)
@@ -63,7 +63,7 @@ def test_asking_again_returns_the_live_token_and_never_moves_back(clock):  # typ
     assert not created and active.token == token.token and active.status == "ACTIVE"
 
 
-def test_token_values_are_unguessable_and_bound_to_user_and_concert():  # type: ignore[no-untyped-def]
+def test_token_values_are_unguessable_and_bound_to_user_and_concert():
     user = UserFactory()
     concerts = ConcertFactory.create_batch(2)
     views = [issue(user, c) for c in concerts] + [issue(u, concerts[0]) for u in UserFactory.create_batch(20)]
@@ -74,12 +74,12 @@ def test_token_values_are_unguessable_and_bound_to_user_and_concert():  # type: 
     assert (views[1].user_id, views[1].concert_id) == (user.pk, concerts[1].pk)
 
 
-def test_issue_for_an_unknown_concert_is_not_found():  # type: ignore[no-untyped-def]
+def test_issue_for_an_unknown_concert_is_not_found():
     with pytest.raises(ConcertNotFound):
         queue_token_issue(user_id=UserFactory().pk, concert_id=987654321)
 
 
-def test_status_of_an_unknown_or_someone_elses_token_is_not_found():  # type: ignore[no-untyped-def]
+def test_status_of_an_unknown_or_someone_elses_token_is_not_found():
     owner, stranger = UserFactory.create_batch(2)
     view = issue(owner, ConcertFactory())
     with pytest.raises(QueueTokenNotFound):
@@ -90,7 +90,7 @@ def test_status_of_an_unknown_or_someone_elses_token_is_not_found():  # type: ig
 
 
 @pytest.mark.embedded
-def test_a_round_admits_the_oldest_batch_in_order(clock):  # type: ignore[no-untyped-def]
+def test_a_round_admits_the_oldest_batch_in_order(clock):
     concert = ConcertFactory()
     views = [issue(u, concert) for u in UserFactory.create_batch(5)]
 
@@ -107,7 +107,7 @@ def test_a_round_admits_the_oldest_batch_in_order(clock):  # type: ignore[no-unt
     assert (counts.waiting, counts.active) == (0, 5)
 
 
-def test_the_cap_counts_only_live_active_tokens(clock, settings):  # type: ignore[no-untyped-def]
+def test_the_cap_counts_only_live_active_tokens(clock, settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 10
     settings.QUEUE_ABANDON_SECONDS = 3600  # nobody leaves while the actives lapse
     concert = ConcertFactory(queue_max_active=3)
@@ -124,7 +124,7 @@ def test_the_cap_counts_only_live_active_tokens(clock, settings):  # type: ignor
     assert (counts.waiting, counts.active) == (0, 2)
 
 
-def test_paused_admission_admits_nothing_until_resumed():  # type: ignore[no-untyped-def]
+def test_paused_admission_admits_nothing_until_resumed():
     concert = ConcertFactory(queue_paused=True)
     view = issue(UserFactory(), concert)
     assert queue_promote(concert_id=concert.pk) == 0
@@ -134,7 +134,7 @@ def test_paused_admission_admits_nothing_until_resumed():  # type: ignore[no-unt
 
 
 @pytest.mark.embedded
-def test_an_active_token_expires_at_its_ttl_without_any_job(clock):  # type: ignore[no-untyped-def]
+def test_an_active_token_expires_at_its_ttl_without_any_job(clock):
     concert = ConcertFactory()
     user = UserFactory()
     view = issue(user, concert)
@@ -152,7 +152,7 @@ def test_an_active_token_expires_at_its_ttl_without_any_job(clock):  # type: ign
 
 
 @pytest.mark.embedded
-def test_a_waiting_token_not_polled_leaves_the_queue(clock):  # type: ignore[no-untyped-def]
+def test_a_waiting_token_not_polled_leaves_the_queue(clock):
     concert = ConcertFactory()
     gone, stays, late = (issue(u, concert) for u in UserFactory.create_batch(3))
     clock.advance(200)
@@ -167,7 +167,7 @@ def test_a_waiting_token_not_polled_leaves_the_queue(clock):  # type: ignore[no-
     assert selectors.queue_counts(concert_id=concert.pk).waiting == 2
 
 
-def test_the_admission_round_skips_and_clears_abandoned_tokens(clock):  # type: ignore[no-untyped-def]
+def test_the_admission_round_skips_and_clears_abandoned_tokens(clock):
     concert = ConcertFactory()
     users = UserFactory.create_batch(4)
     views = [issue(u, concert) for u in users]
@@ -182,7 +182,7 @@ def test_the_admission_round_skips_and_clears_abandoned_tokens(clock):  # type: 
     assert created and again.token != views[0].token and again.position == 1
 
 
-def test_polling_keeps_a_waiting_token_in_the_queue(clock):  # type: ignore[no-untyped-def]
+def test_polling_keeps_a_waiting_token_in_the_queue(clock):
     concert = ConcertFactory(queue_paused=True)
     view = issue(UserFactory(), concert)
     for _ in range(5):
@@ -192,7 +192,7 @@ def test_polling_keeps_a_waiting_token_in_the_queue(clock):  # type: ignore[no-u
     assert status(view).position == 1
 
 
-def test_a_new_token_after_expiry_goes_to_the_back(clock):  # type: ignore[no-untyped-def]
+def test_a_new_token_after_expiry_goes_to_the_back(clock):
     concert = ConcertFactory()
     user, other = UserFactory.create_batch(2)
     first = issue(user, concert)
@@ -207,7 +207,7 @@ def test_a_new_token_after_expiry_goes_to_the_back(clock):  # type: ignore[no-un
 
 
 @pytest.mark.embedded
-def test_expire_is_idempotent_and_ignores_unknown_tokens(clock):  # type: ignore[no-untyped-def]
+def test_expire_is_idempotent_and_ignores_unknown_tokens(clock):
     concert = ConcertFactory()
     view = issue(UserFactory(), concert)
     queue_promote(concert_id=concert.pk)
@@ -220,7 +220,7 @@ def test_expire_is_idempotent_and_ignores_unknown_tokens(clock):  # type: ignore
     assert selectors.queue_counts(concert_id=concert.pk).active == 0
 
 
-def test_a_waiting_token_expired_by_an_operator_leaves_the_queue():  # type: ignore[no-untyped-def]
+def test_a_waiting_token_expired_by_an_operator_leaves_the_queue():
     concert = ConcertFactory()
     first, second = (issue(u, concert) for u in UserFactory.create_batch(2))
     queue_token_expire(token=first.token)
@@ -231,7 +231,7 @@ def test_a_waiting_token_expired_by_an_operator_leaves_the_queue():  # type: ign
 
 
 @pytest.mark.embedded
-def test_require_active_checks_token_status_user_and_concert():  # type: ignore[no-untyped-def]
+def test_require_active_checks_token_status_user_and_concert():
     concert, elsewhere = ConcertFactory.create_batch(2)
     user, stranger = UserFactory.create_batch(2)
     view = issue(user, concert)
@@ -246,7 +246,7 @@ def test_require_active_checks_token_status_user_and_concert():  # type: ignore[
     active = queue_token_require_active(token=view.token, user_id=user.pk, concert_id=concert.pk)
     assert active.status == "ACTIVE" and active.token == view.token
     # Views pass simplejwt's TokenUser.pk, which is the JWT claim: a string.
-    assert queue_token_require_active(token=view.token, user_id=str(user.pk), concert_id=concert.pk)  # type: ignore[arg-type]
+    assert queue_token_require_active(token=view.token, user_id=str(user.pk), concert_id=concert.pk)
     for token, user_id, concert_id in [
         (view.token, stranger.pk, concert.pk),
         (view.token, user.pk, elsewhere.pk),
@@ -256,7 +256,7 @@ def test_require_active_checks_token_status_user_and_concert():  # type: ignore[
             queue_token_require_active(token=token, user_id=user_id, concert_id=concert_id)
 
 
-def test_promote_all_visits_every_concert_with_waiting_tokens():  # type: ignore[no-untyped-def]
+def test_promote_all_visits_every_concert_with_waiting_tokens():
     busy, quiet, idle = ConcertFactory.create_batch(3)
     for user in UserFactory.create_batch(3):
         issue(user, busy)
@@ -267,12 +267,12 @@ def test_promote_all_visits_every_concert_with_waiting_tokens():  # type: ignore
     assert idle.pk not in queue_promote_all()
 
 
-def test_promote_for_an_unknown_concert_is_not_found():  # type: ignore[no-untyped-def]
+def test_promote_for_an_unknown_concert_is_not_found():
     with pytest.raises(ConcertNotFound):
         queue_promote(concert_id=987654321)
 
 
-def test_live_token_lookup_for_the_admin(clock):  # type: ignore[no-untyped-def]
+def test_live_token_lookup_for_the_admin(clock):
     concert = ConcertFactory()
     user = UserFactory()
     assert selectors.queue_live_token_for_user(user_id=user.pk, concert_id=concert.pk) is None
@@ -282,7 +282,7 @@ def test_live_token_lookup_for_the_admin(clock):  # type: ignore[no-untyped-def]
     assert selectors.queue_live_token_for_user(user_id=user.pk, concert_id=concert.pk) is None
 
 
-def test_rate_limits_count_per_user_and_reset_with_the_window(clock, settings):  # type: ignore[no-untyped-def]
+def test_rate_limits_count_per_user_and_reset_with_the_window(clock, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"queue_issue": "2/minute", "queue_status": "3/minute"},

@@ -24,19 +24,19 @@ MAX_BYTES_PER_WAITING_TOKEN = 600
 
 
 @pytest.fixture(autouse=True)
-def _redis_backend(settings):  # type: ignore[no-untyped-def]
+def _redis_backend(settings):
     if not settings.REDIS_URL:
         pytest.skip("needs REDIS_URL (run under .ci/with-services)")
     settings.QUEUE_BACKEND = "redis"
 
 
 @pytest.fixture
-def round_trips(monkeypatch):  # type: ignore[no-untyped-def]
+def round_trips(monkeypatch):
     """Counts commands (or pipelines) sent to Redis: a spy on the real connection, not a mock."""
     sent = []
     original = Connection.send_packed_command
 
-    def spy(self, command, check_health=True):  # type: ignore[no-untyped-def]
+    def spy(self, command, check_health=True):
         sent.append(command)
         return original(self, command, check_health)
 
@@ -44,7 +44,7 @@ def round_trips(monkeypatch):  # type: ignore[no-untyped-def]
     return sent
 
 
-def test_a_poll_and_an_issue_touch_no_sql_and_make_one_redis_round_trip(round_trips):  # type: ignore[no-untyped-def]
+def test_a_poll_and_an_issue_touch_no_sql_and_make_one_redis_round_trip(round_trips):
     concert = ConcertFactory()
     first, second = UserFactory.create_batch(2)
     client, other = client_for(first), client_for(second)
@@ -65,7 +65,7 @@ def test_a_poll_and_an_issue_touch_no_sql_and_make_one_redis_round_trip(round_tr
     assert (len(queries), len(round_trips)) == (0, 1)
 
 
-def test_memory_per_waiting_token_is_small(capsys):  # type: ignore[no-untyped-def]
+def test_memory_per_waiting_token_is_small(capsys):
     """Issues N tokens straight into one concert's queue and sums MEMORY USAGE over every queue key."""
     concert = ConcertFactory()
     count = 2000
@@ -84,7 +84,7 @@ def test_memory_per_waiting_token_is_small(capsys):  # type: ignore[no-untyped-d
     assert per_token < MAX_BYTES_PER_WAITING_TOKEN
 
 
-def test_issue_and_status_answer_503_fast_when_redis_is_down(settings):  # type: ignore[no-untyped-def]
+def test_issue_and_status_answer_503_fast_when_redis_is_down(settings):
     user = UserFactory()
     client = client_for(user)
     concert = ConcertFactory()
@@ -106,7 +106,7 @@ def test_issue_and_status_answer_503_fast_when_redis_is_down(settings):  # type:
     assert elapsed < 5, f"two requests took {elapsed:.1f}s against a dead Redis"
 
 
-def test_a_status_poll_reads_only_its_own_keys(round_trips):  # type: ignore[no-untyped-def]
+def test_a_status_poll_reads_only_its_own_keys(round_trips):
     """The poll is one script whose work is O(log n): it never walks the queue, whatever its length."""
     concert = ConcertFactory()
     for user_id in range(1, 501):

@@ -16,13 +16,13 @@ from tests.problems import assert_problem
 pytestmark = pytest.mark.django_db
 
 
-def seat_status(schedule, number, client):  # type: ignore[no-untyped-def]
+def seat_status(schedule, number, client):
     seats = client.get(f"/api/v1/schedules/{schedule.pk}/seats").json()["results"]
     return next(s["status"] for s in seats if s["number"] == number)
 
 
 @pytest.mark.embedded
-def test_hold_creates_a_pending_reservation_and_holds_the_seat(api_client):  # type: ignore[no-untyped-def]
+def test_hold_creates_a_pending_reservation_and_holds_the_seat(api_client):
     schedule = on_sale_schedule(price=150)
     fan = booker_for(schedule)
     response = fan.hold(schedule, 3)
@@ -38,7 +38,7 @@ def test_hold_creates_a_pending_reservation_and_holds_the_seat(api_client):  # t
     assert seat_status(schedule, 3, api_client) == "HELD"
 
 
-def test_hold_without_queue_token_is_401(auth_client):  # type: ignore[no-untyped-def]
+def test_hold_without_queue_token_is_401(auth_client):
     schedule = on_sale_schedule()
     response = auth_client.post(
         "/api/v1/reservations", {"schedule_id": schedule.pk, "seat_number": 1}, format="json"
@@ -46,7 +46,7 @@ def test_hold_without_queue_token_is_401(auth_client):  # type: ignore[no-untype
     assert_problem(response, 401, "queue_token_required")
 
 
-def test_hold_needs_authentication(api_client):  # type: ignore[no-untyped-def]
+def test_hold_needs_authentication(api_client):
     schedule = on_sale_schedule()
     response = api_client.post(
         "/api/v1/reservations", {"schedule_id": schedule.pk, "seat_number": 1}, format="json"
@@ -54,7 +54,7 @@ def test_hold_needs_authentication(api_client):  # type: ignore[no-untyped-def]
     assert_problem(response, 401, "not_authenticated")
 
 
-def test_hold_with_a_waiting_token_is_403(auth_client, user):  # type: ignore[no-untyped-def]
+def test_hold_with_a_waiting_token_is_403(auth_client, user):
     from queue_app.services import queue_token_issue
 
     schedule = on_sale_schedule()
@@ -69,7 +69,7 @@ def test_hold_with_a_waiting_token_is_403(auth_client, user):  # type: ignore[no
     assert not Reservation.objects.exists()
 
 
-def test_hold_with_a_token_for_another_concert_or_user_is_403(user, other_user):  # type: ignore[no-untyped-def]
+def test_hold_with_a_token_for_another_concert_or_user_is_403(user, other_user):
     schedule = on_sale_schedule()
     other_concert_schedule = schedule_with_seats(2)
     fan = booker_for(schedule, user)
@@ -96,7 +96,7 @@ def test_hold_with_a_token_for_another_concert_or_user_is_403(user, other_user):
     )
 
 
-def test_unknown_schedule_or_seat_is_404():  # type: ignore[no-untyped-def]
+def test_unknown_schedule_or_seat_is_404():
     schedule = on_sale_schedule(seats=2)
     fan = booker_for(schedule)
     assert_problem(fan.hold(schedule, 99), 404, "not_found")
@@ -109,14 +109,14 @@ def test_unknown_schedule_or_seat_is_404():  # type: ignore[no-untyped-def]
     assert_problem(response, 404, "not_found")
 
 
-def test_a_held_seat_is_unavailable_to_others():  # type: ignore[no-untyped-def]
+def test_a_held_seat_is_unavailable_to_others():
     schedule = on_sale_schedule()
     assert booker_for(schedule).hold(schedule, 1).status_code == 201
     assert_problem(booker_for(schedule).hold(schedule, 1), 409, "seat_unavailable")
     assert Reservation.objects.count() == 1
 
 
-def test_hold_limit(settings):  # type: ignore[no-untyped-def]
+def test_hold_limit(settings):
     settings.MAX_HOLDS_PER_USER = 2
     schedule = on_sale_schedule()
     fan = booker_for(schedule)
@@ -127,7 +127,7 @@ def test_hold_limit(settings):  # type: ignore[no-untyped-def]
     assert fan.hold(schedule, 3).status_code == 201
 
 
-def test_schedule_not_on_sale_is_closed():  # type: ignore[no-untyped-def]
+def test_schedule_not_on_sale_is_closed():
     now = timezone.now()
     not_yet = ScheduleFactory(sales_open_at=now + timedelta(days=1))
     Seat.objects.create(schedule=not_yet, number=1, price=10)
@@ -150,14 +150,14 @@ def test_schedule_not_on_sale_is_closed():  # type: ignore[no-untyped-def]
         {"seat_number": -3, "schedule_id": 1},
     ],
 )
-def test_hold_bad_input_is_invalid(body):  # type: ignore[no-untyped-def]
+def test_hold_bad_input_is_invalid(body):
     schedule = on_sale_schedule()
     fan = booker_for(schedule)
     response = fan.client.post("/api/v1/reservations", body, format="json", HTTP_X_QUEUE_TOKEN=fan.token)
     assert_problem(response, 400, "invalid")
 
 
-def test_hold_malformed_json_is_invalid():  # type: ignore[no-untyped-def]
+def test_hold_malformed_json_is_invalid():
     schedule = on_sale_schedule()
     fan = booker_for(schedule)
     response = fan.client.post(
@@ -167,7 +167,7 @@ def test_hold_malformed_json_is_invalid():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.embedded
-def test_lapsed_hold_frees_the_seat_without_any_job(api_client):  # type: ignore[no-untyped-def]
+def test_lapsed_hold_frees_the_seat_without_any_job(api_client):
     schedule = on_sale_schedule()
     first = booker_for(schedule)
     held = first.hold(schedule, 5).json()
@@ -181,7 +181,7 @@ def test_lapsed_hold_frees_the_seat_without_any_job(api_client):  # type: ignore
     assert seat_status(schedule, 5, api_client) == "HELD"
 
 
-def test_expiry_sweep_marks_and_frees_and_is_idempotent():  # type: ignore[no-untyped-def]
+def test_expiry_sweep_marks_and_frees_and_is_idempotent():
     schedule = on_sale_schedule()
     fan = booker_for(schedule)
     lapsed_id = fan.hold(schedule, 1).json()["id"]
@@ -195,7 +195,7 @@ def test_expiry_sweep_marks_and_frees_and_is_idempotent():  # type: ignore[no-un
     assert Seat.objects.get(schedule=schedule, number=2).status == SeatStatus.HELD
 
 
-def test_list_and_detail_show_only_my_reservations():  # type: ignore[no-untyped-def]
+def test_list_and_detail_show_only_my_reservations():
     schedule = on_sale_schedule()
     me, them = booker_for(schedule), booker_for(schedule)
     first = me.hold(schedule, 1).json()
@@ -210,7 +210,7 @@ def test_list_and_detail_show_only_my_reservations():  # type: ignore[no-untyped
     assert_problem(me.client.get("/api/v1/reservations/not-a-uuid"), 404, "not_found")
 
 
-def test_cancel_a_hold_frees_the_seat(api_client):  # type: ignore[no-untyped-def]
+def test_cancel_a_hold_frees_the_seat(api_client):
     schedule = on_sale_schedule()
     fan = booker_for(schedule)
     held = fan.hold(schedule, 1).json()
@@ -222,7 +222,7 @@ def test_cancel_a_hold_frees_the_seat(api_client):  # type: ignore[no-untyped-de
     )
 
 
-def test_cancel_an_expired_hold_is_refused():  # type: ignore[no-untyped-def]
+def test_cancel_an_expired_hold_is_refused():
     schedule = on_sale_schedule()
     fan = booker_for(schedule)
     held = fan.hold(schedule, 1).json()
@@ -232,7 +232,7 @@ def test_cancel_an_expired_hold_is_refused():  # type: ignore[no-untyped-def]
     )
 
 
-def test_cancel_someone_elses_reservation_is_404():  # type: ignore[no-untyped-def]
+def test_cancel_someone_elses_reservation_is_404():
     schedule = on_sale_schedule()
     held = booker_for(schedule).hold(schedule, 1).json()
     other = booker_for(schedule)
@@ -240,7 +240,7 @@ def test_cancel_someone_elses_reservation_is_404():  # type: ignore[no-untyped-d
     assert Reservation.objects.get(pk=held["id"]).status == ReservationStatus.PENDING
 
 
-def test_cancel_a_confirmed_ticket_refunds_points(api_client):  # type: ignore[no-untyped-def]
+def test_cancel_a_confirmed_ticket_refunds_points(api_client):
     schedule = on_sale_schedule(price=300)
     fan = booker_for(schedule)
     points_charge(user_id=fan.user.pk, amount=1000)
@@ -262,7 +262,7 @@ def test_cancel_a_confirmed_ticket_refunds_points(api_client):  # type: ignore[n
     )
 
 
-def test_a_ticket_for_a_show_that_started_is_not_refundable():  # type: ignore[no-untyped-def]
+def test_a_ticket_for_a_show_that_started_is_not_refundable():
     schedule = on_sale_schedule(price=10)
     fan = booker_for(schedule)
     points_charge(user_id=fan.user.pk, amount=10)
@@ -276,7 +276,7 @@ def test_a_ticket_for_a_show_that_started_is_not_refundable():  # type: ignore[n
     )
 
 
-def test_hold_with_idempotency_key_is_replayed_not_repeated():  # type: ignore[no-untyped-def]
+def test_hold_with_idempotency_key_is_replayed_not_repeated():
     schedule = on_sale_schedule()
     fan = booker_for(schedule)
     first = fan.hold(schedule, 4, HTTP_IDEMPOTENCY_KEY="hold-4")
@@ -287,7 +287,7 @@ def test_hold_with_idempotency_key_is_replayed_not_repeated():  # type: ignore[n
     assert_problem(fan.hold(schedule, 5, HTTP_IDEMPOTENCY_KEY="hold-4"), 422, "idempotency_key_reused")
 
 
-def test_a_lapsed_hold_left_pending_behind_a_blocked_seat_gives_way_to_a_new_hold():  # type: ignore[no-untyped-def]
+def test_a_lapsed_hold_left_pending_behind_a_blocked_seat_gives_way_to_a_new_hold():
     from concerts.services import seat_block, seat_unblock
 
     schedule = on_sale_schedule()
@@ -303,7 +303,7 @@ def test_a_lapsed_hold_left_pending_behind_a_blocked_seat_gives_way_to_a_new_hol
 
 
 @pytest.mark.django_db(transaction=True)  # the foreign key is checked when the hold commits
-def test_a_token_outliving_its_deleted_account_cannot_hold(settings):  # type: ignore[no-untyped-def]
+def test_a_token_outliving_its_deleted_account_cannot_hold(settings):
     from users.models import User
 
     schedule = on_sale_schedule()

@@ -5,7 +5,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 
 @pytest.fixture
-def tight_rates(monkeypatch, settings):  # type: ignore[no-untyped-def]
+def tight_rates(monkeypatch, settings):
     """`tight_rates(login="2/minute", ...)`: DRF throttles read SimpleRateThrottle.THROTTLE_RATES (a copy
     taken at import); the queue's own limits read settings.REST_FRAMEWORK at each request. Set both."""
 

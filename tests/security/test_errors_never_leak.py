@@ -13,11 +13,11 @@ pytestmark = pytest.mark.django_db
 SECRET = "secret-internal-detail /etc/passwd at 0xdeadbeef"
 
 
-def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+def boom(*args, **kwargs):
     raise RuntimeError(SECRET)
 
 
-def assert_opaque_500(response) -> None:  # type: ignore[no-untyped-def]
+def assert_opaque_500(response) -> None:
     body = assert_problem(response, 500, "internal_error")
     text = response.content.decode()
     for leak in ("Traceback", "RuntimeError", SECRET, 'File "', ".py"):
@@ -26,13 +26,13 @@ def assert_opaque_500(response) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("debug", [False, True])
-def test_a_drf_view_error_is_an_opaque_500(monkeypatch, settings, debug):  # type: ignore[no-untyped-def]
+def test_a_drf_view_error_is_an_opaque_500(monkeypatch, settings, debug):
     settings.DEBUG = debug  # even with DEBUG on, the API answers in the contract's shape
     monkeypatch.setattr("points.api.views.selectors.wallet_balance", boom)
     assert_opaque_500(client_for(UserFactory()).get("/api/v1/points"))
 
 
-def test_a_plain_queue_view_error_is_an_opaque_500(monkeypatch, settings):  # type: ignore[no-untyped-def]
+def test_a_plain_queue_view_error_is_an_opaque_500(monkeypatch, settings):
     assert settings.DEBUG is False
     monkeypatch.setattr("queue_app.api.views.services.queue_token_issue", boom)
     client = client_for(UserFactory())
@@ -41,7 +41,7 @@ def test_a_plain_queue_view_error_is_an_opaque_500(monkeypatch, settings):  # ty
     assert_opaque_500(client.get("/api/v1/queue/status", HTTP_X_QUEUE_TOKEN="anything"))
 
 
-def test_any_other_view_error_goes_to_handler500(monkeypatch, settings):  # type: ignore[no-untyped-def]
+def test_any_other_view_error_goes_to_handler500(monkeypatch, settings):
     assert settings.DEBUG is False
     monkeypatch.setattr("config.health.JsonResponse", boom)
     response = Client(raise_request_exception=False).get("/healthz")

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def dead_cache(monkeypatch):  # type: ignore[no-untyped-def]
+def dead_cache(monkeypatch):
     dead = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
     import rest_framework.throttling
 
@@ -22,7 +22,7 @@ def dead_cache(monkeypatch):  # type: ignore[no-untyped-def]
     return dead
 
 
-def test_login_and_registration_work_while_the_cache_is_down(api_client, dead_cache, settings):  # type: ignore[no-untyped-def]
+def test_login_and_registration_work_while_the_cache_is_down(api_client, dead_cache, settings):
     settings.RATE_LIMITS_ENABLED = True
     user = UserFactory()
     token = api_client.post(

@@ -52,7 +52,7 @@ LEAK_MARKERS = [
 ]
 
 
-def assert_refused_cleanly(response) -> None:  # type: ignore[no-untyped-def]
+def assert_refused_cleanly(response) -> None:
     assert response.status_code < 500, (response.status_code, response.content[:300])
     text = response.content.decode(errors="replace")
     for marker in LEAK_MARKERS:
@@ -63,12 +63,12 @@ def assert_refused_cleanly(response) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def fan():  # type: ignore[no-untyped-def]
+def fan():
     schedule = on_sale_schedule()
     return schedule, booker_for(schedule)
 
 
-def _query_targets(schedule) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def _query_targets(schedule) -> dict[str, list[str]]:
     return {
         "/api/v1/concerts": ["page", "page_size"],
         f"/api/v1/concerts/{schedule.concert_id}/schedules": ["date", "page", "page_size"],
@@ -79,7 +79,7 @@ def _query_targets(schedule) -> dict[str, list[str]]:  # type: ignore[no-untyped
     }
 
 
-def test_every_query_parameter(fan):  # type: ignore[no-untyped-def]
+def test_every_query_parameter(fan):
     schedule, booker = fan
     for path, params in _query_targets(schedule).items():
         for param in params:
@@ -87,7 +87,7 @@ def test_every_query_parameter(fan):  # type: ignore[no-untyped-def]
                 assert_refused_cleanly(booker.client.get(path, {param: value}))
 
 
-def _body_targets(schedule, booker) -> list[tuple[str, dict, dict]]:  # type: ignore[no-untyped-def]
+def _body_targets(schedule, booker) -> list[tuple[str, dict, dict]]:
     held = booker.hold(schedule, 5).json()
     queue = {"HTTP_X_QUEUE_TOKEN": booker.token}
     return [
@@ -104,7 +104,7 @@ def _body_targets(schedule, booker) -> list[tuple[str, dict, dict]]:  # type: ig
     ]
 
 
-def test_every_body_field(fan):  # type: ignore[no-untyped-def]
+def test_every_body_field(fan):
     schedule, booker = fan
     for path, valid, headers in _body_targets(schedule, booker):
         for field in valid:
@@ -138,7 +138,7 @@ def test_every_body_field(fan):  # type: ignore[no-untyped-def]
         '{"x": ' + "9" * 5000 + "}",
     ],
 )
-def test_malformed_and_odd_json_bodies(fan, body):  # type: ignore[no-untyped-def]
+def test_malformed_and_odd_json_bodies(fan, body):
     schedule, booker = fan
     for path, _, headers in _body_targets(schedule, booker):
         response = booker.client.post(path, body, content_type="application/json", **headers)
@@ -148,7 +148,7 @@ def test_malformed_and_odd_json_bodies(fan, body):  # type: ignore[no-untyped-de
         )
 
 
-def test_an_oversized_body_is_refused_not_a_crash(fan):  # type: ignore[no-untyped-def]
+def test_an_oversized_body_is_refused_not_a_crash(fan):
     schedule, booker = fan
     huge = json.dumps({"name": "x" * 3_000_000})  # over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
     for path, _, headers in _body_targets(schedule, booker):
@@ -158,7 +158,7 @@ def test_an_oversized_body_is_refused_not_a_crash(fan):  # type: ignore[no-untyp
 
 
 @pytest.mark.parametrize("value", HOSTILE_STRINGS)
-def test_every_header_parameter(fan, value):  # type: ignore[no-untyped-def]
+def test_every_header_parameter(fan, value):
     schedule, booker = fan
     value = value.replace("\x00", "")  # a NUL cannot travel in an HTTP header
     assert_refused_cleanly(booker.client.get("/api/v1/queue/status", HTTP_X_QUEUE_TOKEN=value))
@@ -188,14 +188,14 @@ def test_every_header_parameter(fan, value):  # type: ignore[no-untyped-def]
         "/api/v1/reservations/" + "a" * 10_000 + "/cancel",
     ],
 )
-def test_path_parameters(fan, path):  # type: ignore[no-untyped-def]
+def test_path_parameters(fan, path):
     _, booker = fan
     response = booker.client.post(path) if path.endswith("/cancel") else booker.client.get(path)
     assert_refused_cleanly(response)
     assert response.status_code == 404
 
 
-def test_injection_attempts_left_the_users_table_intact(fan):  # type: ignore[no-untyped-def]
+def test_injection_attempts_left_the_users_table_intact(fan):
     _, booker = fan
     other = UserFactory()
     for value in HOSTILE_STRINGS[:4]:

@@ -21,7 +21,7 @@ def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def _claims(user) -> dict:  # type: ignore[no-untyped-def]
+def _claims(user) -> dict:
     return dict(AccessToken.for_user(user).payload)
 
 
@@ -29,7 +29,7 @@ def _signed(claims: dict, *, key: str | None = None, algorithm: str = "HS256") -
     return jwt.encode(claims, key or settings.SIMPLE_JWT["SIGNING_KEY"], algorithm=algorithm)
 
 
-def tampered_tokens(user, victim) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def tampered_tokens(user, victim) -> dict[str, str]:
     claims = _claims(user)
     good = str(AccessToken.for_user(user))
     header, _, signature = good.split(".")
@@ -63,7 +63,7 @@ def tampered_tokens(user, victim) -> dict[str, str]:  # type: ignore[no-untyped-
         "garbage",
     ],
 )
-def test_a_tampered_token_is_401(api_client, kind):  # type: ignore[no-untyped-def]
+def test_a_tampered_token_is_401(api_client, kind):
     user, victim = UserFactory(), UserFactory()
     token = tampered_tokens(user, victim)[kind]
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
@@ -75,7 +75,7 @@ def test_a_tampered_token_is_401(api_client, kind):  # type: ignore[no-untyped-d
     assert_problem(queue, 401, "authentication_failed")
 
 
-def test_the_untampered_token_works(api_client):  # type: ignore[no-untyped-def]
+def test_the_untampered_token_works(api_client):
     user = UserFactory()
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     assert api_client.get("/api/v1/users/me").json()["id"] == user.pk

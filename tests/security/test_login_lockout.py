@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 _address = count(1)
 
 
-def login(email: str, password: str):  # type: ignore[no-untyped-def]
+def login(email: str, password: str):
     """Each attempt from a new address: the per-address login throttle never comes into play."""
     n = next(_address)
     client = APIClient(REMOTE_ADDR=f"10.1.{n // 250}.{n % 250 + 1}")
@@ -28,15 +28,15 @@ def fail(email: str, times: int) -> None:
 
 
 @pytest.fixture
-def fan():  # type: ignore[no-untyped-def]
+def fan():
     return UserFactory()
 
 
-def test_defaults_are_five_failures_and_fifteen_minutes(settings):  # type: ignore[no-untyped-def]
+def test_defaults_are_five_failures_and_fifteen_minutes(settings):
     assert (settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCKOUT_SECONDS) == (5, 900)
 
 
-def test_five_failures_from_many_addresses_lock_the_email(fan):  # type: ignore[no-untyped-def]
+def test_five_failures_from_many_addresses_lock_the_email(fan):
     fail(fan.email, 5)
     response = login(fan.email, TEST_PASSWORD)  # the right password, still refused
     body = assert_problem(response, 429, "throttled")
@@ -46,12 +46,12 @@ def test_five_failures_from_many_addresses_lock_the_email(fan):  # type: ignore[
     assert login(UserFactory().email, TEST_PASSWORD).status_code == 200
 
 
-def test_four_failures_do_not_lock(fan):  # type: ignore[no-untyped-def]
+def test_four_failures_do_not_lock(fan):
     fail(fan.email, 4)
     assert login(fan.email, TEST_PASSWORD).status_code == 200
 
 
-def test_the_lock_ends_when_the_window_passes(fan, clock):  # type: ignore[no-untyped-def]
+def test_the_lock_ends_when_the_window_passes(fan, clock):
     fail(fan.email, 5)
     assert login(fan.email, TEST_PASSWORD).status_code == 429
     clock.advance(seconds=899)
@@ -61,20 +61,20 @@ def test_the_lock_ends_when_the_window_passes(fan, clock):  # type: ignore[no-un
     assert login(fan.email, TEST_PASSWORD).status_code == 200
 
 
-def test_a_successful_login_resets_the_count(fan):  # type: ignore[no-untyped-def]
+def test_a_successful_login_resets_the_count(fan):
     fail(fan.email, 4)
     assert login(fan.email, TEST_PASSWORD).status_code == 200
     fail(fan.email, 4)
     assert login(fan.email, TEST_PASSWORD).status_code == 200
 
 
-def test_the_email_counts_whatever_its_case(fan):  # type: ignore[no-untyped-def]
+def test_the_email_counts_whatever_its_case(fan):
     fail(fan.email.upper(), 3)
     fail(fan.email, 2)
     assert_problem(login(fan.email.title(), TEST_PASSWORD), 429, "throttled")
 
 
-def test_unknown_emails_answer_exactly_like_known_ones(fan):  # type: ignore[no-untyped-def]
+def test_unknown_emails_answer_exactly_like_known_ones(fan):
     ghost = "nobody-here@example.com"
     for _ in range(5):
         known, unknown = login(fan.email, "nope"), login(ghost, "nope")
@@ -84,7 +84,7 @@ def test_unknown_emails_answer_exactly_like_known_ones(fan):  # type: ignore[no-
     assert known.json() == unknown.json()
 
 
-def test_the_limit_and_window_are_settings(fan, settings):  # type: ignore[no-untyped-def]
+def test_the_limit_and_window_are_settings(fan, settings):
     settings.LOGIN_MAX_FAILURES = 2
     settings.LOGIN_LOCKOUT_SECONDS = 60
     fail(fan.email, 2)
@@ -93,7 +93,7 @@ def test_the_limit_and_window_are_settings(fan, settings):  # type: ignore[no-un
 
 
 @pytest.mark.parametrize("switch", ["max_failures_zero", "rate_limits_disabled"])
-def test_it_can_be_turned_off(fan, settings, switch):  # type: ignore[no-untyped-def]
+def test_it_can_be_turned_off(fan, settings, switch):
     if switch == "max_failures_zero":
         settings.LOGIN_MAX_FAILURES = 0
     else:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def owner_and_thief():  # type: ignore[no-untyped-def]
+def owner_and_thief():
     """The owner holds seat 1 of a schedule; the thief is another fan with an ACTIVE token for it."""
     schedule = on_sale_schedule(price=100)
     owner, thief = booker_for(schedule), booker_for(schedule)
@@ -30,13 +30,13 @@ def owner_and_thief():  # type: ignore[no-untyped-def]
     return schedule, owner, thief, held.json()
 
 
-def assert_no_leak(response, *secrets: object) -> None:  # type: ignore[no-untyped-def]
+def assert_no_leak(response, *secrets: object) -> None:
     text = response.content.decode()
     for secret in secrets:
         assert str(secret) not in text, (secret, text)
 
 
-def test_another_users_reservation_is_404_and_shows_nothing(owner_and_thief):  # type: ignore[no-untyped-def]
+def test_another_users_reservation_is_404_and_shows_nothing(owner_and_thief):
     _, owner, thief, held = owner_and_thief
     response = thief.client.get(f"/api/v1/reservations/{held['id']}")
     assert_problem(response, 404, "not_found")
@@ -47,7 +47,7 @@ def test_another_users_reservation_is_404_and_shows_nothing(owner_and_thief):  #
     assert held["id"] not in json.dumps(thief.client.get("/api/v1/reservations").json())
 
 
-def test_another_users_reservation_cannot_be_cancelled(owner_and_thief):  # type: ignore[no-untyped-def]
+def test_another_users_reservation_cannot_be_cancelled(owner_and_thief):
     schedule, _, thief, held = owner_and_thief
     response = thief.client.post(f"/api/v1/reservations/{held['id']}/cancel")
     assert_problem(response, 404, "not_found")
@@ -56,7 +56,7 @@ def test_another_users_reservation_cannot_be_cancelled(owner_and_thief):  # type
     assert Seat.objects.get(schedule=schedule, number=1).status == SeatStatus.HELD
 
 
-def test_another_users_reservation_cannot_be_paid(owner_and_thief):  # type: ignore[no-untyped-def]
+def test_another_users_reservation_cannot_be_paid(owner_and_thief):
     _, owner, thief, held = owner_and_thief
     response = thief.pay(held["id"])
     assert_problem(response, 404, "not_found")
@@ -67,7 +67,7 @@ def test_another_users_reservation_cannot_be_paid(owner_and_thief):  # type: ign
     assert wallet_balance(user_id=owner.user.pk) == 1000
 
 
-def test_another_users_payments_wallet_and_history_are_invisible(owner_and_thief):  # type: ignore[no-untyped-def]
+def test_another_users_payments_wallet_and_history_are_invisible(owner_and_thief):
     _, owner, thief, held = owner_and_thief
     paid = owner.pay(held["id"])
     assert paid.status_code == 201, paid.content
@@ -84,7 +84,7 @@ def test_another_users_payments_wallet_and_history_are_invisible(owner_and_thief
     assert owner.client.get("/api/v1/points").json() == {"balance": 1000 - 100 + 777}
 
 
-def test_no_endpoint_takes_a_user_id_from_the_query(owner_and_thief):  # type: ignore[no-untyped-def]
+def test_no_endpoint_takes_a_user_id_from_the_query(owner_and_thief):
     _, owner, thief, _ = owner_and_thief
     for path in ("/api/v1/reservations", "/api/v1/payments", "/api/v1/points", "/api/v1/points/history"):
         mine = thief.client.get(path).json()
@@ -92,7 +92,7 @@ def test_no_endpoint_takes_a_user_id_from_the_query(owner_and_thief):  # type: i
             assert thief.client.get(path, {param: owner.user.pk}).json() == mine, (path, param)
 
 
-def test_another_users_queue_token_is_not_found_when_polled_with_my_authorization(owner_and_thief):  # type: ignore[no-untyped-def]
+def test_another_users_queue_token_is_not_found_when_polled_with_my_authorization(owner_and_thief):
     _, owner, thief, _ = owner_and_thief
     response = thief.client.get("/api/v1/queue/status", HTTP_X_QUEUE_TOKEN=owner.token)
     assert_problem(response, 404, "queue_token_not_found")
@@ -101,7 +101,7 @@ def test_another_users_queue_token_is_not_found_when_polled_with_my_authorizatio
     assert owner.client.get("/api/v1/queue/status", HTTP_X_QUEUE_TOKEN=owner.token).status_code == 200
 
 
-def test_another_users_queue_token_does_not_open_booking(owner_and_thief):  # type: ignore[no-untyped-def]
+def test_another_users_queue_token_does_not_open_booking(owner_and_thief):
     schedule, owner, thief, _ = owner_and_thief
     response = thief.client.post(
         "/api/v1/reservations",
@@ -113,7 +113,7 @@ def test_another_users_queue_token_does_not_open_booking(owner_and_thief):  # ty
     assert not Reservation.objects.filter(user_id=thief.user.pk).exists()
 
 
-def test_a_token_for_another_concert_does_not_open_booking(owner_and_thief):  # type: ignore[no-untyped-def]
+def test_a_token_for_another_concert_does_not_open_booking(owner_and_thief):
     _, _, thief, _ = owner_and_thief
     elsewhere = on_sale_schedule()
     response = thief.hold(elsewhere, 1)  # thief's ACTIVE token is for the first concert only
@@ -121,7 +121,7 @@ def test_a_token_for_another_concert_does_not_open_booking(owner_and_thief):  # 
     assert active_queue_token(user=thief.user, concert=elsewhere.concert)  # a token of its own works
 
 
-def test_an_idempotency_key_never_replays_another_users_answer(owner_and_thief):  # type: ignore[no-untyped-def]
+def test_an_idempotency_key_never_replays_another_users_answer(owner_and_thief):
     _, owner, thief, _ = owner_and_thief
     first = owner.client.post(
         "/api/v1/points/charge", {"amount": 5}, format="json", HTTP_IDEMPOTENCY_KEY="shared-key"

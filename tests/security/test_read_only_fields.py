@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 FUTURE = (timezone.now() + timedelta(days=365)).isoformat()
 
 
-def test_registration_cannot_make_staff_or_choose_an_id(api_client):  # type: ignore[no-untyped-def]
+def test_registration_cannot_make_staff_or_choose_an_id(api_client):
     victim = UserFactory()
     response = api_client.post(
         "/api/v1/users",
@@ -50,7 +50,7 @@ def test_registration_cannot_make_staff_or_choose_an_id(api_client):  # type: ig
     assert victim.email != "mallory@example.com" and victim.check_password(TEST_PASSWORD)
 
 
-def test_login_cannot_choose_whose_token_it_gets(api_client):  # type: ignore[no-untyped-def]
+def test_login_cannot_choose_whose_token_it_gets(api_client):
     me, victim = UserFactory(), UserFactory()
     response = api_client.post(
         "/api/v1/auth/token",
@@ -62,7 +62,7 @@ def test_login_cannot_choose_whose_token_it_gets(api_client):  # type: ignore[no
     assert api_client.get("/api/v1/users/me").json()["id"] == me.pk
 
 
-def test_charge_moves_only_the_amount_into_my_own_wallet(user, other_user):  # type: ignore[no-untyped-def]
+def test_charge_moves_only_the_amount_into_my_own_wallet(user, other_user):
     client = client_for(user)
     response = client.post(
         "/api/v1/points/charge",
@@ -83,7 +83,7 @@ def test_charge_moves_only_the_amount_into_my_own_wallet(user, other_user):  # t
     ]
 
 
-def test_hold_ignores_price_status_owner_and_deadline_from_the_body():  # type: ignore[no-untyped-def]
+def test_hold_ignores_price_status_owner_and_deadline_from_the_body():
     schedule = on_sale_schedule(price=150)
     fan, victim = booker_for(schedule), UserFactory()
     other_seat = Seat.objects.get(schedule=schedule, number=9)
@@ -114,7 +114,7 @@ def test_hold_ignores_price_status_owner_and_deadline_from_the_body():  # type: 
     assert not Reservation.objects.filter(user_id=victim.pk).exists()
 
 
-def test_payment_charges_the_reservation_price_to_the_payer_only():  # type: ignore[no-untyped-def]
+def test_payment_charges_the_reservation_price_to_the_payer_only():
     schedule = on_sale_schedule(price=150)
     fan, victim = booker_for(schedule), UserFactory()
     wallet_fund(user_id=fan.user.pk, amount=1000)
@@ -141,7 +141,7 @@ def test_payment_charges_the_reservation_price_to_the_payer_only():  # type: ign
     assert wallet_balance(user_id=victim.pk) == 1000
 
 
-def test_queue_token_issue_ignores_status_position_and_owner(user, other_user):  # type: ignore[no-untyped-def]
+def test_queue_token_issue_ignores_status_position_and_owner(user, other_user):
     concert = ConcertFactory()
     client = client_for(user)
     response = client.post(

@@ -16,7 +16,7 @@ _SHOW_KEYS = (
 )
 
 
-def test_production_signs_tokens_with_the_environments_key():  # type: ignore[no-untyped-def]
+def test_production_signs_tokens_with_the_environments_key():
     secret, jwt_key = get_random_secret_key(), get_random_secret_key()
     done = run_with_production_settings("-c", _SHOW_KEYS, SECRET_KEY=secret, JWT_SIGNING_KEY=jwt_key)
     assert done.returncode == 0, done.stderr
@@ -27,7 +27,7 @@ def test_production_signs_tokens_with_the_environments_key():  # type: ignore[no
     assert done.stdout.split("\n")[:2] == ["True", secret]
 
 
-def test_no_env_file_or_key_is_committed():  # type: ignore[no-untyped-def]
+def test_no_env_file_or_key_is_committed():
     tracked = subprocess.run(
         ["git", "ls-files"],  # noqa: S607
         cwd=REPO,

@@ -63,7 +63,7 @@ KINDS = ["register", "login", "queue_issue", "queue_status", "booking"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_over_the_rate_is_429_throttled_with_retry_after(kind, tight_rates):  # type: ignore[no-untyped-def]
+def test_over_the_rate_is_429_throttled_with_retry_after(kind, tight_rates):
     limited = _limited(kind)
     tight_rates(**{limited.scope: "3/minute"})
     for _ in range(3):
@@ -75,7 +75,7 @@ def test_over_the_rate_is_429_throttled_with_retry_after(kind, tight_rates):  # 
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_rate_limits_enabled_false_turns_the_limit_off(kind, tight_rates, settings):  # type: ignore[no-untyped-def]
+def test_rate_limits_enabled_false_turns_the_limit_off(kind, tight_rates, settings):
     limited = _limited(kind)
     tight_rates(**{limited.scope: "1/minute"})
     settings.RATE_LIMITS_ENABLED = False
@@ -84,7 +84,7 @@ def test_rate_limits_enabled_false_turns_the_limit_off(kind, tight_rates, settin
         assert 200 <= response.status_code < 300, response.content
 
 
-def test_registration_limit_counts_per_address_not_per_email(tight_rates):  # type: ignore[no-untyped-def]
+def test_registration_limit_counts_per_address_not_per_email(tight_rates):
     tight_rates(register="2/minute")
     here, there = APIClient(REMOTE_ADDR="10.0.0.1"), APIClient(REMOTE_ADDR="10.0.0.2")
     assert _register(here)().status_code == 201

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.embedded
 
 
 @pytest.fixture(scope="module")
-def embedded_server(tmp_path_factory):  # type: ignore[no-untyped-def]
+def embedded_server(tmp_path_factory):
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
         pytest.skip("runs in the embedded (SQLite) stage of make test")
     folder = tmp_path_factory.mktemp("embedded")
@@ -114,7 +114,7 @@ def fan(base: str, n: int) -> dict[str, str]:
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
-def test_races_end_exactly_with_no_server_errors(embedded_server):  # type: ignore[no-untyped-def]
+def test_races_end_exactly_with_no_server_errors(embedded_server):
     base, env = embedded_server
     with ThreadPoolExecutor(max_workers=16) as pool:
         fans = list(pool.map(lambda n: fan(base, n), range(30)))

@@ -86,11 +86,11 @@ class Ctx:
             return None
         return next((s["status"] for s in reply.body["results"] if s["number"] == seat), None)
 
-    def sql(self, query: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+    def sql(self, query: str, *params: object) -> list[tuple]:
         with psycopg.connect(self.stack.database_url, connect_timeout=10, autocommit=True) as conn:
-            return conn.execute(query, params or None).fetchall()  # type: ignore[arg-type]
+            return conn.execute(query, params or None).fetchall()
 
-    def payments_for(self, reservation_id: str) -> list[tuple]:  # type: ignore[type-arg]
+    def payments_for(self, reservation_id: str) -> list[tuple]:
         return self.sql(
             "SELECT p.id, p.amount, p.status, (SELECT count(*) FROM points_ledgerentry l WHERE l.kind = "
             "'PAYMENT' AND l.reference = 'reservation:' || p.reservation_id) FROM payments_payment p "

@@ -77,7 +77,7 @@ def _killed_before_commit(res: FaultResult, ctx: Ctx) -> None:
 def _killed_after_commit(res: FaultResult, ctx: Ctx) -> None:
     """Committed, not yet answered: Redis is paused so the after-commit step (ending the queue token)
     blocks, and the worker is killed then. The retry must return the committed payment."""
-    committed: list[tuple] = []  # type: ignore[type-arg]
+    committed: list[tuple] = []
 
     def commit_then_kill(lock_conn: psycopg.Connection, probe: BlockedPayment) -> None:
         ctx.stack.signal("redis", signal.SIGSTOP)
