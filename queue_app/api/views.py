@@ -43,10 +43,12 @@ def queue_token_issue(request: HttpRequest) -> HttpResponse:
 
 @plain_endpoint("GET")
 def queue_status(request: HttpRequest) -> HttpResponse:
+    user_id = authenticated_user_id(
+        request, required=False
+    )  # a bad Authorization is refused first, as DRF does
     token = request.headers.get("X-Queue-Token", "").strip()
     if not token:
         raise QueueTokenRequired()
-    user_id = authenticated_user_id(request, required=False)
     view = services.queue_token_status(token=token, user_id=user_id, rate_limited=True)
     response = JsonResponse(token_body(view))
     response["Cache-Control"] = "no-store"
