@@ -2,7 +2,8 @@
 
 Configuration: every scope's rate is a setting, REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (from the
 environment, in DRF's "30/minute" syntax), read at each call; RATE_LIMITS_ENABLED=false switches every
-limit off. `rate_limit(scope)` is the one reader: a RateLimit, or None when limits are off or unset.
+limit off, and a scope with no rate or a rate of 0 has none. `rate_limit(scope)` is the one reader: a
+RateLimit, or None when there is no limit.
 
 The rule: at most `limit` requests per identity in each fixed window of `window_seconds`; windows are
 aligned to the epoch (window n covers [n*w, (n+1)*w) seconds of config.clock time). A request over the
@@ -50,13 +51,15 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 
 def rate_limit(scope: str) -> RateLimit | None:
-    """The rate for `scope`, or None when limits are off or the scope has no rate."""
+    """The rate for `scope`, or None when limits are off or the scope has no rate (or a rate of 0)."""
     if not rate_limits_enabled():
         return None
     rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(scope)  # type: ignore[attr-defined]
     if not rate:
         return None
     limit, window = parse_rate(rate)
+    if limit <= 0:
+        return None
     return RateLimit(scope=scope, limit=limit, window_seconds=window)
 
 

@@ -59,20 +59,22 @@ def problem_for(exc: Exception) -> HttpResponse:
 
 
 def plain_endpoint(method: str) -> Callable[[View], View]:
-    """One method, CSRF-exempt (Bearer-authenticated API), every error as a problem document."""
+    """One method (GET answers HEAD too, as DRF views do), CSRF-exempt (Bearer-authenticated API), every
+    error as a problem document."""
+    allowed = (method, "HEAD") if method == "GET" else (method,)
 
     def decorate(func: View) -> View:
         @csrf_exempt
         @wraps(func)
         def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                if request.method != method:
+                if request.method not in allowed:
                     raise drf.MethodNotAllowed(request.method or "")
                 return func(request, *args, **kwargs)
             except Exception as exc:
                 response = problem_for(exc)
                 if isinstance(exc, drf.MethodNotAllowed):
-                    response["Allow"] = method
+                    response["Allow"] = ", ".join(allowed)
                 return response
 
         return view

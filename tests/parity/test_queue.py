@@ -103,18 +103,15 @@ def test_issue_refuses_strangers_as_drf_does(authorization):  # type: ignore[no-
 
 def test_issue_throttles_as_drf_does(settings, backend):  # type: ignore[no-untyped-def]
     settings.RATE_LIMITS_ENABLED = True
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "queue_issue": "0/minute",
-        },
-    }
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "queue_issue": "1/minute"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     concert, user = ConcertFactory(), UserFactory()
-    plain, reference = issue_pair(
-        json.dumps({"concert_id": concert.pk}).encode(), HTTP_AUTHORIZATION=bearer(user)
-    )
+    services.queue_token_issue(user_id=user.pk, concert_id=concert.pk, rate_limited=True)  # the minute's one
+    body = json.dumps({"concert_id": concert.pk}).encode()
+    make = request("POST", "/api/v1/queue/tokens", body=body, HTTP_AUTHORIZATION=bearer(user))
+    plain, reference = both(views.queue_token_issue, issue_reference, make, undo_redis=False)
     assert plain == reference
+    assert plain.status == 429 and plain.headers["Retry-After"]
 
 
 def test_wrong_method_is_refused_alike():  # type: ignore[no-untyped-def]
