@@ -9,7 +9,7 @@ from points.services import points_charge
 from reservations.models import Reservation, ReservationStatus
 from reservations.services import reservations_expire_overdue
 from tests.booking import booker_for, lapse, on_sale_schedule
-from tests.factories import ScheduleFactory, schedule_with_seats
+from tests.factories import schedule_with_seats
 from tests.factories.queue import active_queue_token
 from tests.problems import assert_problem
 
@@ -19,23 +19,6 @@ pytestmark = pytest.mark.django_db
 def seat_status(schedule, number, client):  # type: ignore[no-untyped-def]
     seats = client.get(f"/api/v1/schedules/{schedule.pk}/seats").json()["results"]
     return next(s["status"] for s in seats if s["number"] == number)
-
-
-@pytest.mark.embedded
-def test_hold_creates_a_pending_reservation_and_holds_the_seat(api_client):  # type: ignore[no-untyped-def]
-    schedule = on_sale_schedule(price=150)
-    fan = booker_for(schedule)
-    response = fan.hold(schedule, 3)
-    assert response.status_code == 201, response.json()
-    body = response.json()
-    assert body["status"] == "PENDING"
-    assert body["schedule_id"] == schedule.pk and body["concert_id"] == schedule.concert_id
-    assert body["seat_number"] == 3 and body["price"] == 150
-    assert body["seat_id"] == Seat.objects.get(schedule=schedule, number=3).pk
-    created = timezone.datetime.fromisoformat(body["created_at"])
-    expires = timezone.datetime.fromisoformat(body["expires_at"])
-    assert expires - created == timedelta(seconds=300)
-    assert seat_status(schedule, 3, api_client) == "HELD"
 
 
 def test_hold_without_queue_token_is_401(auth_client):  # type: ignore[no-untyped-def]
@@ -96,50 +79,6 @@ def test_hold_with_a_token_for_another_concert_or_user_is_403(user, other_user):
     )
 
 
-def test_unknown_schedule_or_seat_is_404():  # type: ignore[no-untyped-def]
-    schedule = on_sale_schedule(seats=2)
-    fan = booker_for(schedule)
-    assert_problem(fan.hold(schedule, 99), 404, "not_found")
-    response = fan.client.post(
-        "/api/v1/reservations",
-        {"schedule_id": 987654, "seat_number": 1},
-        format="json",
-        HTTP_X_QUEUE_TOKEN=fan.token,
-    )
-    assert_problem(response, 404, "not_found")
-
-
-def test_a_held_seat_is_unavailable_to_others():  # type: ignore[no-untyped-def]
-    schedule = on_sale_schedule()
-    assert booker_for(schedule).hold(schedule, 1).status_code == 201
-    assert_problem(booker_for(schedule).hold(schedule, 1), 409, "seat_unavailable")
-    assert Reservation.objects.count() == 1
-
-
-def test_hold_limit(settings):  # type: ignore[no-untyped-def]
-    settings.MAX_HOLDS_PER_USER = 2
-    schedule = on_sale_schedule()
-    fan = booker_for(schedule)
-    assert fan.hold(schedule, 1).status_code == 201
-    assert fan.hold(schedule, 2).status_code == 201
-    assert_problem(fan.hold(schedule, 3), 409, "hold_limit_reached")
-    lapse(Reservation.objects.get(seat_number=1).pk)  # a lapsed hold no longer counts
-    assert fan.hold(schedule, 3).status_code == 201
-
-
-def test_schedule_not_on_sale_is_closed():  # type: ignore[no-untyped-def]
-    now = timezone.now()
-    not_yet = ScheduleFactory(sales_open_at=now + timedelta(days=1))
-    Seat.objects.create(schedule=not_yet, number=1, price=10)
-    fan = booker_for(not_yet)
-    assert_problem(fan.hold(not_yet, 1), 409, "schedule_closed")
-    past = ScheduleFactory(
-        concert=not_yet.concert, starts_at=now - timedelta(hours=1), sales_open_at=now - timedelta(days=2)
-    )
-    Seat.objects.create(schedule=past, number=1, price=10)
-    assert_problem(fan.hold(past, 1), 409, "schedule_closed")
-
-
 @pytest.mark.parametrize(
     "body",
     [
@@ -164,21 +103,6 @@ def test_hold_malformed_json_is_invalid():  # type: ignore[no-untyped-def]
         "/api/v1/reservations", data="{", content_type="application/json", HTTP_X_QUEUE_TOKEN=fan.token
     )
     assert_problem(response, 400, "invalid")
-
-
-@pytest.mark.embedded
-def test_lapsed_hold_frees_the_seat_without_any_job(api_client):  # type: ignore[no-untyped-def]
-    schedule = on_sale_schedule()
-    first = booker_for(schedule)
-    held = first.hold(schedule, 5).json()
-    lapse(held["id"])
-    assert first.client.get(f"/api/v1/reservations/{held['id']}").json()["status"] == "EXPIRED"
-    assert seat_status(schedule, 5, api_client) == "AVAILABLE"
-    second = booker_for(schedule)
-    taken = second.hold(schedule, 5)
-    assert taken.status_code == 201
-    assert Reservation.objects.get(pk=held["id"]).status == ReservationStatus.EXPIRED
-    assert seat_status(schedule, 5, api_client) == "HELD"
 
 
 def test_expiry_sweep_marks_and_frees_and_is_idempotent():  # type: ignore[no-untyped-def]
