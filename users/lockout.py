@@ -18,11 +18,12 @@ from django.core.cache import cache
 
 from config import clock
 from config.api.fail_open import fail_open
+from config.ratelimit import rate_limits_enabled
 from users.errors import LoginLocked
 
 
 def _enabled() -> bool:
-    return bool(settings.RATE_LIMITS_ENABLED) and settings.LOGIN_MAX_FAILURES > 0
+    return rate_limits_enabled() and settings.LOGIN_MAX_FAILURES > 0
 
 
 def _keys(email: str) -> tuple[str, str]:

@@ -1,6 +1,5 @@
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -8,7 +7,6 @@ from rest_framework.response import Response
 
 from concerts import selectors
 from concerts.api.serializers import (
-    PUBLIC_SEAT_STATUSES,
     ConcertDetailOutput,
     ConcertOutput,
     ScheduleListQuery,
@@ -18,7 +16,7 @@ from concerts.api.serializers import (
 )
 from config.api.lists import paginated_response
 from config.api.pagination import WholeCollection
-from config.api.plain import plain_endpoint
+from config.api.plain import plain_endpoint, validated
 from config.api.schema import problem_responses
 
 
@@ -100,8 +98,6 @@ class SeatListView(_PublicList):
 @plain_endpoint("GET")
 def seat_map_view(request: HttpRequest, schedule_id: int) -> HttpResponse:
     """The seat map as a plain view: its JSON body comes rendered from the cache (one Redis call)."""
-    status = request.GET.get("status")
-    if status is not None and status not in PUBLIC_SEAT_STATUSES:
-        raise ValidationError({"status": [f'"{status}" is not a valid choice.']})
+    status = validated(request.GET, SeatListQuery).get("status")
     body = selectors.seat_map_json(schedule_id=schedule_id, status=status)
     return HttpResponse(body, content_type="application/json")

@@ -1,35 +1,44 @@
-"""Rate limits. Every rate is a setting (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], from the environment)
-and RATE_LIMITS_ENABLED=false switches all of them off."""
+"""DRF throttles on the one rate-limit rule and counter of config.ratelimit (the plain views count on
+the same counter through config.api.plain.require_rate, so a scope's budget is shared by both)."""
 
-from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from __future__ import annotations
 
-from config.api.fail_open import fail_open
+from typing import Any
+
+from django.http import HttpRequest
+from rest_framework.throttling import BaseThrottle
+
+from config import clock
+from config.ratelimit import rate_hit, rate_limit
+
+_ident = BaseThrottle()
 
 
-class _Switchable(SimpleRateThrottle):
-    @fail_open(True)
-    def allow_request(self, request, view):  # type: ignore[no-untyped-def]
-        if not settings.RATE_LIMITS_ENABLED:
-            return True
-        return super().allow_request(request, view)
-
-
-class PerUserThrottle(_Switchable):
-    """Counts per authenticated user, falling back to the client address."""
-
-    def get_cache_key(self, request, view):  # type: ignore[no-untyped-def]
+def request_ident(request: HttpRequest, *, per: str) -> str:
+    """Whom a request counts for: the authenticated user (`per="user"`, else the address) or the client
+    address (`per="address"`, NUM_PROXIES-aware as DRF's throttles)."""
+    if per == "user":
         user = getattr(request, "user", None)
-        ident = f"u{user.pk}" if user is not None and user.is_authenticated else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        if user is not None and user.is_authenticated:
+            return f"u{user.pk}"
+    return _ident.get_ident(request)  # type: ignore[arg-type]  # reads only META
 
 
-class PerAddressThrottle(_Switchable):
-    def get_cache_key(self, request, view):  # type: ignore[no-untyped-def]
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+class RateThrottle(BaseThrottle):
+    scope = ""
+    per = "user"
+    _wait = 0
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        ident = request_ident(request, per=self.per)
+        self._wait = rate_hit(rate_limit(self.scope), ident=ident, now=clock.now())
+        return self._wait == 0
+
+    def wait(self) -> float | None:
+        return self._wait or None
 
 
-def throttle(scope_name: str, *, per: str = "user") -> type[SimpleRateThrottle]:
+def throttle(scope_name: str, *, per: str = "user") -> type[RateThrottle]:
     """A throttle class for one scope, e.g. `throttle_classes = [throttle("booking")]`."""
-    base = PerUserThrottle if per == "user" else PerAddressThrottle
-    return type(f"{scope_name.title().replace('_', '')}Throttle", (base,), {"scope": scope_name})
+    name = f"{scope_name.title().replace('_', '')}Throttle"
+    return type(name, (RateThrottle,), {"scope": scope_name, "per": per})

@@ -1,8 +1,9 @@
 """The queue's two hot endpoints as plain Django views: no DRF request cycle, no SQL with Redis.
 
-Built from config.api.plain: the body is checked by hand, errors become the contract's problem documents
-through config.exceptions, and the Bearer JWT is verified by signature only (no user row). The OpenAPI
-schema comes from the documentation classes in api/schema.py attached to these views.
+Built from config.api.plain: the body is checked by the fields of QueueTokenIssueInput, errors become
+the contract's problem documents through config.exceptions, and the Bearer JWT is verified by signature
+only (no user row). The OpenAPI schema comes from the documentation classes in api/schema.py attached
+to these views.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from config.api.plain import authenticated_user_id, iso_datetime, json_body, plain_endpoint, positive_ints
+from config.api.plain import authenticated_user_id, iso_datetime, json_body, plain_endpoint, validated
 from queue_app import services
+from queue_app.api.serializers import QueueTokenIssueInput
 from queue_app.errors import QueueTokenRequired
 
 
@@ -28,15 +30,12 @@ def token_body(view: services.QueueTokenView) -> dict[str, Any]:
     }
 
 
-_MAX_ID = 2**63 - 1
-
-
 @plain_endpoint("POST")
 def queue_token_issue(request: HttpRequest) -> HttpResponse:
     user_id = authenticated_user_id(request, required=True)
     view, created = services.queue_token_issue(
         user_id=user_id,  # type: ignore[arg-type]  # required=True
-        concert_id=positive_ints(json_body(request), {"concert_id": _MAX_ID})["concert_id"],
+        concert_id=validated(json_body(request), QueueTokenIssueInput)["concert_id"],
         rate_limited=True,
     )
     return JsonResponse(token_body(view), status=201 if created else 200)
@@ -44,10 +43,12 @@ def queue_token_issue(request: HttpRequest) -> HttpResponse:
 
 @plain_endpoint("GET")
 def queue_status(request: HttpRequest) -> HttpResponse:
+    user_id = authenticated_user_id(
+        request, required=False
+    )  # a bad Authorization is refused first, as DRF does
     token = request.headers.get("X-Queue-Token", "").strip()
     if not token:
         raise QueueTokenRequired()
-    user_id = authenticated_user_id(request, required=False)
     view = services.queue_token_status(token=token, user_id=user_id, rate_limited=True)
     response = JsonResponse(token_body(view))
     response["Cache-Control"] = "no-store"

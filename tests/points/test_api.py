@@ -1,7 +1,6 @@
 import pytest
 from rest_framework.test import APIClient
 
-from points.api.views import PointsChargeView
 from points.models import LedgerEntry
 from points.services import points_debit
 from tests.factories.points import wallet_fund
@@ -116,9 +115,9 @@ def test_another_users_wallet_and_history_are_never_visible(auth_client, other_c
     assert [r["amount"] for r in auth_client.get("/api/v1/points/history").json()["results"]] == [700]
 
 
-def test_charge_is_throttled_with_retry_after(auth_client, monkeypatch):
-    throttle_class = PointsChargeView.throttle_classes[0]
-    monkeypatch.setattr(throttle_class, "THROTTLE_RATES", {"booking": "2/minute"})
+def test_charge_is_throttled_with_retry_after(auth_client, settings):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "booking": "2/minute"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     assert charge(auth_client, {"amount": 1}).status_code == 200
     assert charge(auth_client, {"amount": 1}).status_code == 200
     response = charge(auth_client, {"amount": 1})

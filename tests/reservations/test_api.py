@@ -9,7 +9,7 @@ from points.services import points_charge
 from reservations.models import Reservation, ReservationStatus
 from reservations.services import reservations_expire_overdue
 from tests.booking import booker_for, lapse, on_sale_schedule
-from tests.factories import ScheduleFactory, schedule_with_seats
+from tests.factories import schedule_with_seats
 from tests.factories.queue import active_queue_token
 from tests.problems import assert_problem
 
@@ -94,50 +94,6 @@ def test_hold_with_a_token_for_another_concert_or_user_is_403(user, other_user):
         403,
         "queue_token_not_active",
     )
-
-
-def test_unknown_schedule_or_seat_is_404():
-    schedule = on_sale_schedule(seats=2)
-    fan = booker_for(schedule)
-    assert_problem(fan.hold(schedule, 99), 404, "not_found")
-    response = fan.client.post(
-        "/api/v1/reservations",
-        {"schedule_id": 987654, "seat_number": 1},
-        format="json",
-        HTTP_X_QUEUE_TOKEN=fan.token,
-    )
-    assert_problem(response, 404, "not_found")
-
-
-def test_a_held_seat_is_unavailable_to_others():
-    schedule = on_sale_schedule()
-    assert booker_for(schedule).hold(schedule, 1).status_code == 201
-    assert_problem(booker_for(schedule).hold(schedule, 1), 409, "seat_unavailable")
-    assert Reservation.objects.count() == 1
-
-
-def test_hold_limit(settings):
-    settings.MAX_HOLDS_PER_USER = 2
-    schedule = on_sale_schedule()
-    fan = booker_for(schedule)
-    assert fan.hold(schedule, 1).status_code == 201
-    assert fan.hold(schedule, 2).status_code == 201
-    assert_problem(fan.hold(schedule, 3), 409, "hold_limit_reached")
-    lapse(Reservation.objects.get(seat_number=1).pk)  # a lapsed hold no longer counts
-    assert fan.hold(schedule, 3).status_code == 201
-
-
-def test_schedule_not_on_sale_is_closed():
-    now = timezone.now()
-    not_yet = ScheduleFactory(sales_open_at=now + timedelta(days=1))
-    Seat.objects.create(schedule=not_yet, number=1, price=10)
-    fan = booker_for(not_yet)
-    assert_problem(fan.hold(not_yet, 1), 409, "schedule_closed")
-    past = ScheduleFactory(
-        concert=not_yet.concert, starts_at=now - timedelta(hours=1), sales_open_at=now - timedelta(days=2)
-    )
-    Seat.objects.create(schedule=past, number=1, price=10)
-    assert_problem(fan.hold(past, 1), 409, "schedule_closed")
 
 
 @pytest.mark.parametrize(

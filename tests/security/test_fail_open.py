@@ -13,11 +13,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dead_cache(monkeypatch):
     dead = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
-    import rest_framework.throttling
-
+    import config.ratelimit
     import users.lockout
 
-    monkeypatch.setattr(rest_framework.throttling.SimpleRateThrottle, "cache", dead)
+    monkeypatch.setattr(config.ratelimit, "cache", dead)
     monkeypatch.setattr(users.lockout, "cache", dead)
     return dead
 
