@@ -57,7 +57,7 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> FakeClock:  # type: ignore[no-untyped-def]
+def clock(monkeypatch) -> FakeClock:
     """The one way tests move time: every read of config.clock.now() answers the fake clock."""
     fake = FakeClock(project_clock.now().replace(microsecond=0))  # whole seconds: Redis keeps milliseconds
     monkeypatch.setattr(project_clock, "now", fake.now)

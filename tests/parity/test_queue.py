@@ -44,17 +44,17 @@ issue_reference = QueueTokenIssueReference.as_view()
 status_reference = QueueStatusReference.as_view()
 
 
-def bearer(user) -> str:  # type: ignore[no-untyped-def]
+def bearer(user) -> str:
     return f"Bearer {AccessToken.for_user(user)}"
 
 
-def issue_pair(body: bytes, *, content_type: str = "application/json", **headers: str):  # type: ignore[no-untyped-def]
+def issue_pair(body: bytes, *, content_type: str = "application/json", **headers: str):
     make = request("POST", "/api/v1/queue/tokens", body=body, content_type=content_type, **headers)
     plain, reference = both(views.queue_token_issue, issue_reference, make)
     return masked(plain, "token"), masked(reference, "token")
 
 
-def test_the_token_body_has_the_documented_fields_and_values(backend):  # type: ignore[no-untyped-def]
+def test_the_token_body_has_the_documented_fields_and_values(backend):
     concert, user = ConcertFactory(), UserFactory()
     view, _ = services.queue_token_issue(user_id=user.pk, concert_id=concert.pk)
     assert set(views.token_body(view)) == set(QueueTokenOutput().fields)
@@ -62,7 +62,7 @@ def test_the_token_body_has_the_documented_fields_and_values(backend):  # type: 
 
 
 @pytest.mark.parametrize("kind", FIELD_VALUES, ids=repr)
-def test_issue_treats_every_concert_id_as_drf_does(kind, backend):  # type: ignore[no-untyped-def]
+def test_issue_treats_every_concert_id_as_drf_does(kind, backend):
     concert, user = ConcertFactory(), UserFactory()
     body = json.dumps({"concert_id": value_for(kind, concert.pk)}).encode()
     plain, reference = issue_pair(body, HTTP_AUTHORIZATION=bearer(user))
@@ -71,7 +71,7 @@ def test_issue_treats_every_concert_id_as_drf_does(kind, backend):  # type: igno
 
 
 @pytest.mark.parametrize("body", [*RAW_BODIES, b"{}", b'{"concert": 1}'], ids=repr)
-def test_issue_treats_every_body_as_drf_does(body, backend):  # type: ignore[no-untyped-def]
+def test_issue_treats_every_body_as_drf_does(body, backend):
     plain, reference = issue_pair(body, HTTP_AUTHORIZATION=bearer(UserFactory()))
     assert plain == reference
     assert plain.status == 400
@@ -88,20 +88,20 @@ def test_issue_treats_every_body_as_drf_does(body, backend):  # type: ignore[no-
         ("application/json; charset=bz2_codec", b'{"concert_id": "x"}'),
     ],
 )
-def test_issue_treats_content_types_as_drf_does(content_type, body):  # type: ignore[no-untyped-def]
+def test_issue_treats_content_types_as_drf_does(content_type, body):
     plain, reference = issue_pair(body, content_type=content_type, HTTP_AUTHORIZATION=bearer(UserFactory()))
     assert plain == reference
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer nonsense", "Basic abc"])
-def test_issue_refuses_strangers_as_drf_does(authorization):  # type: ignore[no-untyped-def]
+def test_issue_refuses_strangers_as_drf_does(authorization):
     headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
     plain, reference = issue_pair(b'{"concert_id": 1}', **headers)
     assert plain == reference
     assert plain.status == 401
 
 
-def test_issue_throttles_as_drf_does(settings, backend):  # type: ignore[no-untyped-def]
+def test_issue_throttles_as_drf_does(settings, backend):
     settings.RATE_LIMITS_ENABLED = True
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "queue_issue": "1/minute"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
@@ -114,14 +114,14 @@ def test_issue_throttles_as_drf_does(settings, backend):  # type: ignore[no-unty
     assert plain.status == 429 and plain.headers["Retry-After"]
 
 
-def test_wrong_method_is_refused_alike():  # type: ignore[no-untyped-def]
+def test_wrong_method_is_refused_alike():
     make = request("GET", "/api/v1/queue/tokens", HTTP_AUTHORIZATION=bearer(UserFactory()))
     plain, reference = both(views.queue_token_issue, issue_reference, make)
     assert plain == reference
     assert plain.status == 405
 
 
-def _status_cases(user, other, token):  # type: ignore[no-untyped-def]
+def _status_cases(user, other, token):
     return {
         "own token": {"HTTP_X_QUEUE_TOKEN": token, "HTTP_AUTHORIZATION": bearer(user)},
         "token alone": {"HTTP_X_QUEUE_TOKEN": token},
@@ -151,7 +151,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_status_answers_as_drf_does(case, backend):  # type: ignore[no-untyped-def]
+def test_status_answers_as_drf_does(case, backend):
     concert, user, other = ConcertFactory(), UserFactory(), UserFactory()
     view, _ = services.queue_token_issue(user_id=user.pk, concert_id=concert.pk)
     headers = _status_cases(user, other, view.token)[case]

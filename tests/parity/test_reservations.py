@@ -36,7 +36,7 @@ class ReservationCreateReference(ReservationListCreateView):
 reference = ReservationCreateReference.as_view()
 
 
-def hold_pair(fan, body: bytes, *, content_type: str = "application/json", **headers: str):  # type: ignore[no-untyped-def]
+def hold_pair(fan, body: bytes, *, content_type: str = "application/json", **headers: str):
     headers = {"HTTP_AUTHORIZATION": fan.client._credentials["HTTP_AUTHORIZATION"], **headers}
     make = request("POST", "/api/v1/reservations", body=body, content_type=content_type, **headers)
     plain, drf = both(hot.reservation_hold_view, reference, make, undo_redis=False)
@@ -44,12 +44,12 @@ def hold_pair(fan, body: bytes, *, content_type: str = "application/json", **hea
 
 
 @pytest.fixture
-def fan_and_schedule():  # type: ignore[no-untyped-def]
+def fan_and_schedule():
     schedule = on_sale_schedule(seats=3, price=70)
     return booker_for(schedule), schedule
 
 
-def test_the_hold_body_is_reservation_output(fan_and_schedule):  # type: ignore[no-untyped-def]
+def test_the_hold_body_is_reservation_output(fan_and_schedule):
     fan, schedule = fan_and_schedule
     response = fan.hold(schedule, 2)
     assert response.status_code == 201
@@ -64,7 +64,7 @@ def test_the_hold_body_is_reservation_output(fan_and_schedule):  # type: ignore[
 
 @pytest.mark.parametrize("field", ["schedule_id", "seat_number"])
 @pytest.mark.parametrize("kind", [*FIELD_VALUES, "missing"], ids=repr)
-def test_hold_treats_every_field_value_as_drf_does(field, kind, fan_and_schedule):  # type: ignore[no-untyped-def]
+def test_hold_treats_every_field_value_as_drf_does(field, kind, fan_and_schedule):
     fan, schedule = fan_and_schedule
     body = {"schedule_id": schedule.pk, "seat_number": 1}
     if kind == "missing":
@@ -79,7 +79,7 @@ def test_hold_treats_every_field_value_as_drf_does(field, kind, fan_and_schedule
 @pytest.mark.parametrize(
     "body", [*RAW_BODIES, b"{}", b'{"schedule_id": 1, "seat_number": 1, "x": 1}'], ids=repr
 )
-def test_hold_treats_every_body_as_drf_does(body, fan_and_schedule):  # type: ignore[no-untyped-def]
+def test_hold_treats_every_body_as_drf_does(body, fan_and_schedule):
     fan, _ = fan_and_schedule
     plain, drf = hold_pair(fan, body, HTTP_X_QUEUE_TOKEN=fan.token)
     assert plain == drf
@@ -95,7 +95,7 @@ def test_hold_treats_every_body_as_drf_does(body, fan_and_schedule):  # type: ig
         ("application/json; charset=latin-1", b'{"schedule_id": "\xe9", "seat_number": 1}'),
     ],
 )
-def test_hold_treats_content_types_as_drf_does(content_type, body, fan_and_schedule):  # type: ignore[no-untyped-def]
+def test_hold_treats_content_types_as_drf_does(content_type, body, fan_and_schedule):
     fan, _ = fan_and_schedule
     plain, drf = hold_pair(fan, body, content_type=content_type, HTTP_X_QUEUE_TOKEN=fan.token)
     assert plain == drf
@@ -104,7 +104,7 @@ def test_hold_treats_content_types_as_drf_does(content_type, body, fan_and_sched
 @pytest.mark.parametrize(
     "headers", [{}, {"HTTP_X_QUEUE_TOKEN": "forged"}, {"HTTP_AUTHORIZATION": "Bearer nonsense"}]
 )
-def test_hold_refusals_before_the_seat_match_drf(headers, fan_and_schedule):  # type: ignore[no-untyped-def]
+def test_hold_refusals_before_the_seat_match_drf(headers, fan_and_schedule):
     fan, schedule = fan_and_schedule
     body = json.dumps({"schedule_id": schedule.pk, "seat_number": 1}).encode()
     plain, drf = hold_pair(fan, body, **headers)
@@ -112,7 +112,7 @@ def test_hold_refusals_before_the_seat_match_drf(headers, fan_and_schedule):  # 
     assert plain.status in (401, 403)
 
 
-def test_hold_throttles_as_drf_does(settings, fan_and_schedule):  # type: ignore[no-untyped-def]
+def test_hold_throttles_as_drf_does(settings, fan_and_schedule):
     settings.RATE_LIMITS_ENABLED = True
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "booking": "1/minute"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}

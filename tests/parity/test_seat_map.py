@@ -38,7 +38,7 @@ reference = SeatListReference.as_view()
 
 
 @pytest.fixture
-def schedule():  # type: ignore[no-untyped-def]
+def schedule():
     schedule = on_sale_schedule(seats=4, price=40)
     Seat.objects.filter(schedule=schedule, number=4).update(price=90, grade="VIP")
     assert booker_for(schedule).hold(schedule, 2).status_code == 201
@@ -58,14 +58,14 @@ def schedule():  # type: ignore[no-untyped-def]
         "?x=1",
     ],
 )
-def test_seat_map_answers_as_drf_does(query, schedule):  # type: ignore[no-untyped-def]
+def test_seat_map_answers_as_drf_does(query, schedule):
     make = request("GET", f"/api/v1/schedules/{schedule.pk}/seats{query}")
     plain, drf = both(views.seat_map_view, reference, make, undo_redis=False, schedule_id=schedule.pk)
     assert plain == drf
     assert plain.status in (200, 400)
 
 
-def test_unknown_schedule_and_wrong_method_answer_as_drf_does(schedule):  # type: ignore[no-untyped-def]
+def test_unknown_schedule_and_wrong_method_answer_as_drf_does(schedule):
     make = request("GET", "/api/v1/schedules/987654/seats")
     plain, drf = both(views.seat_map_view, reference, make, undo_redis=False, schedule_id=987654)
     assert plain == drf and plain.status == 404
@@ -74,7 +74,7 @@ def test_unknown_schedule_and_wrong_method_answer_as_drf_does(schedule):  # type
     assert plain == drf and plain.status == 405
 
 
-def test_head_answers_as_drf_does(schedule):  # type: ignore[no-untyped-def]
+def test_head_answers_as_drf_does(schedule):
     make = request("HEAD", f"/api/v1/schedules/{schedule.pk}/seats")
     plain, drf = both(views.seat_map_view, reference, make, undo_redis=False, schedule_id=schedule.pk)
     assert plain == drf and plain.status == 200

@@ -38,7 +38,7 @@ def _lua_counter(ident: str) -> Hit:
 
 
 @pytest.fixture(params=["python", "lua"])
-def counter(request, settings) -> Callable[[str], Hit]:  # type: ignore[no-untyped-def]
+def counter(request, settings) -> Callable[[str], Hit]:
     if request.param == "lua" and not settings.REDIS_URL:
         pytest.skip("the Lua twin needs REDIS_URL (run under .ci/with-services)")
     return _python_counter if request.param == "python" else _lua_counter
@@ -48,7 +48,7 @@ def at(seconds: float) -> datetime:
     return START + timedelta(seconds=seconds)
 
 
-def test_the_limit_allows_that_many_requests_per_window_then_refuses(counter):  # type: ignore[no-untyped-def]
+def test_the_limit_allows_that_many_requests_per_window_then_refuses(counter):
     hit = counter("1")
     rate = RateLimit(scope="queue_status", limit=3, window_seconds=60)
     assert [hit(rate, at(s)) for s in (0, 10, 20)] == [0, 0, 0]
@@ -57,7 +57,7 @@ def test_the_limit_allows_that_many_requests_per_window_then_refuses(counter):  
     assert hit(rate, at(59.9)) == 1
 
 
-def test_a_new_window_starts_a_new_count(counter):  # type: ignore[no-untyped-def]
+def test_a_new_window_starts_a_new_count(counter):
     hit = counter("1")
     rate = RateLimit(scope="queue_status", limit=2, window_seconds=60)
     assert [hit(rate, at(s)) for s in (50, 55, 58)] == [0, 0, 2]
@@ -65,26 +65,26 @@ def test_a_new_window_starts_a_new_count(counter):  # type: ignore[no-untyped-de
     assert hit(rate, at(3600)) == 0
 
 
-def test_each_identity_and_scope_counts_alone(counter):  # type: ignore[no-untyped-def]
+def test_each_identity_and_scope_counts_alone(counter):
     one, two = counter("1"), counter("2")
     rate = RateLimit(scope="queue_status", limit=1, window_seconds=60)
     assert one(rate, at(0)) == 0 and one(rate, at(1)) == 59
     assert two(rate, at(2)) == 0
 
 
-def test_refused_requests_count_too(counter):  # type: ignore[no-untyped-def]
+def test_refused_requests_count_too(counter):
     hit = counter("1")
     rate = RateLimit(scope="queue_status", limit=1, window_seconds=10)
     assert [hit(rate, at(s)) for s in (0, 1, 2)] == [0, 9, 8]
     assert hit(rate, at(10)) == 0
 
 
-def test_no_rate_means_no_limit(counter):  # type: ignore[no-untyped-def]
+def test_no_rate_means_no_limit(counter):
     hit = counter("1")
     assert all(hit(None, at(0)) == 0 for _ in range(20))
 
 
-def test_the_reader_gives_every_scope_its_setting_and_none_when_off(settings):  # type: ignore[no-untyped-def]
+def test_the_reader_gives_every_scope_its_setting_and_none_when_off(settings):
     settings.RATE_LIMITS_ENABLED = True
     rates = {
         "booking": "120/minute",
@@ -104,7 +104,7 @@ def test_the_reader_gives_every_scope_its_setting_and_none_when_off(settings):  
     assert rate_limit("booking") is None
 
 
-def test_queue_conf_reads_rates_through_the_one_reader():  # type: ignore[no-untyped-def]
+def test_queue_conf_reads_rates_through_the_one_reader():
     import config.ratelimit
     import queue_app.conf
 
@@ -112,7 +112,7 @@ def test_queue_conf_reads_rates_through_the_one_reader():  # type: ignore[no-unt
     assert queue_app.conf.RateLimit is config.ratelimit.RateLimit
 
 
-def test_the_python_counter_lets_requests_through_while_the_cache_is_down(monkeypatch):  # type: ignore[no-untyped-def]
+def test_the_python_counter_lets_requests_through_while_the_cache_is_down(monkeypatch):
     from django.core.cache.backends.redis import RedisCache
 
     import config.ratelimit

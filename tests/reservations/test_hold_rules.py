@@ -20,7 +20,6 @@ from tests.concurrency.runner import run_concurrently
 from tests.factories import ScheduleFactory, UserFactory, schedule_with_seats
 from tests.factories.queue import active_queue_token
 from tests.problems import assert_problem
-from tests.queue_app.conftest import clock  # noqa: F401  # moves config.clock
 
 pytestmark = pytest.mark.django_db
 
@@ -28,14 +27,14 @@ IMPLEMENTATIONS = {"in_one_call": "_hold_in_one_call", "portable": "_hold_portab
 
 
 @pytest.fixture(params=list(IMPLEMENTATIONS), autouse=True)
-def hold_implementation(request, monkeypatch):  # type: ignore[no-untyped-def]
+def hold_implementation(request, monkeypatch):
     """Each test runs once per implementation; `calls` counts the holds that reached it."""
     if request.param == "in_one_call" and connection.vendor != "postgresql":
         pytest.skip("the one-call hold is a PostgreSQL function")
     chosen = getattr(services, IMPLEMENTATIONS[request.param])
     calls: list[int] = []
 
-    def pick():  # type: ignore[no-untyped-def]
+    def pick():
         calls.append(1)
         return chosen
 
@@ -43,17 +42,17 @@ def hold_implementation(request, monkeypatch):  # type: ignore[no-untyped-def]
     return calls
 
 
-def seat(schedule, number: int) -> Seat:  # type: ignore[no-untyped-def]
+def seat(schedule, number: int) -> Seat:
     return Seat.objects.get(schedule=schedule, number=number)
 
 
-def public_status(client, schedule, number: int) -> str:  # type: ignore[no-untyped-def]
+def public_status(client, schedule, number: int) -> str:
     seats = client.get(f"/api/v1/schedules/{schedule.pk}/seats").json()["results"]
     return next(s["status"] for s in seats if s["number"] == number)
 
 
 @pytest.mark.embedded
-def test_a_hold_is_a_pending_reservation_holding_the_seat(api_client, hold_implementation, settings):  # type: ignore[no-untyped-def]
+def test_a_hold_is_a_pending_reservation_holding_the_seat(api_client, hold_implementation, settings):
     schedule = on_sale_schedule(price=150)
     fan = booker_for(schedule)
     response = fan.hold(schedule, 3)
@@ -75,7 +74,7 @@ def test_a_hold_is_a_pending_reservation_holding_the_seat(api_client, hold_imple
 
 
 @pytest.mark.embedded
-def test_the_price_is_the_seats_not_the_concerts_nor_the_clients():  # type: ignore[no-untyped-def]
+def test_the_price_is_the_seats_not_the_concerts_nor_the_clients():
     schedule = on_sale_schedule(price=100)
     Seat.objects.filter(schedule=schedule, number=2).update(price=275)
     fan = booker_for(schedule)
@@ -89,14 +88,14 @@ def test_the_price_is_the_seats_not_the_concerts_nor_the_clients():  # type: ign
     assert Reservation.objects.get().price == 275
 
 
-def test_a_held_seat_is_unavailable_to_others():  # type: ignore[no-untyped-def]
+def test_a_held_seat_is_unavailable_to_others():
     schedule = on_sale_schedule()
     assert booker_for(schedule).hold(schedule, 1).status_code == 201
     assert_problem(booker_for(schedule).hold(schedule, 1), 409, "seat_unavailable")
     assert Reservation.objects.count() == 1
 
 
-def test_a_sold_or_blocked_seat_is_unavailable():  # type: ignore[no-untyped-def]
+def test_a_sold_or_blocked_seat_is_unavailable():
     from concerts.services import seat_block
     from points.services import points_charge
 
@@ -113,7 +112,7 @@ def test_a_sold_or_blocked_seat_is_unavailable():  # type: ignore[no-untyped-def
 
 
 @pytest.mark.embedded
-def test_a_lapsed_hold_is_taken_over_and_reads_expired(api_client, clock, settings):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_lapsed_hold_is_taken_over_and_reads_expired(api_client, clock, settings):
     schedule = on_sale_schedule()
     first = booker_for(schedule)
     held = first.hold(schedule, 5).json()
@@ -128,7 +127,7 @@ def test_a_lapsed_hold_is_taken_over_and_reads_expired(api_client, clock, settin
     assert public_status(api_client, schedule, 5) == "HELD"
 
 
-def test_a_live_hold_still_reads_pending_a_second_before_its_deadline(clock, settings):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_live_hold_still_reads_pending_a_second_before_its_deadline(clock, settings):
     schedule = on_sale_schedule()
     fan = booker_for(schedule)
     held = fan.hold(schedule, 1).json()
@@ -137,7 +136,7 @@ def test_a_live_hold_still_reads_pending_a_second_before_its_deadline(clock, set
     assert_problem(booker_for(schedule).hold(schedule, 1), 409, "seat_unavailable")
 
 
-def test_the_hold_limit_counts_live_holds_only(settings):  # type: ignore[no-untyped-def]
+def test_the_hold_limit_counts_live_holds_only(settings):
     settings.MAX_HOLDS_PER_USER = 2
     schedule = on_sale_schedule()
     fan = booker_for(schedule)
@@ -151,7 +150,7 @@ def test_the_hold_limit_counts_live_holds_only(settings):  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize("when", ["sales not open yet", "sales closed", "show started"])
-def test_a_schedule_off_sale_is_closed(when):  # type: ignore[no-untyped-def]
+def test_a_schedule_off_sale_is_closed(when):
     now = config_clock.now()
     fields = {
         "sales not open yet": {"sales_open_at": now + timedelta(days=1)},
@@ -166,7 +165,7 @@ def test_a_schedule_off_sale_is_closed(when):  # type: ignore[no-untyped-def]
     assert seat(schedule, 1).status == SeatStatus.AVAILABLE and not Reservation.objects.exists()
 
 
-def test_a_token_for_another_concert_cannot_hold(user):  # type: ignore[no-untyped-def]
+def test_a_token_for_another_concert_cannot_hold(user):
     schedule = on_sale_schedule()
     elsewhere = schedule_with_seats(2)
     fan = booker_for(elsewhere, user)  # active for the other concert only
@@ -174,7 +173,7 @@ def test_a_token_for_another_concert_cannot_hold(user):  # type: ignore[no-untyp
     assert not Reservation.objects.exists()
 
 
-def test_an_unknown_schedule_or_seat_is_not_found():  # type: ignore[no-untyped-def]
+def test_an_unknown_schedule_or_seat_is_not_found():
     schedule = on_sale_schedule(seats=2)
     fan = booker_for(schedule)
     assert_problem(fan.hold(schedule, 99), 404, "not_found")
@@ -186,7 +185,7 @@ def test_an_unknown_schedule_or_seat_is_not_found():  # type: ignore[no-untyped-
 
 
 @pytest.mark.django_db(transaction=True)  # the function's insert meets the foreign key at commit
-def test_an_account_deleted_under_a_live_token_cannot_hold():  # type: ignore[no-untyped-def]
+def test_an_account_deleted_under_a_live_token_cannot_hold():
     from users.errors import AccountGone
     from users.models import User
 
@@ -210,7 +209,7 @@ def test_an_account_deleted_under_a_live_token_cannot_hold():  # type: ignore[no
 
 
 @pytest.mark.django_db(transaction=True)
-def test_holds_racing_for_one_seat_give_exactly_one(settings):  # type: ignore[no-untyped-def]
+def test_holds_racing_for_one_seat_give_exactly_one(settings):
     if connection.vendor != "postgresql":
         pytest.skip("race tests need PostgreSQL")
     settings.QUEUE_PROMOTION_BATCH_SIZE = 100
@@ -234,7 +233,7 @@ def test_holds_racing_for_one_seat_give_exactly_one(settings):  # type: ignore[n
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_user_racing_past_the_hold_limit_gets_only_the_limit(settings):  # type: ignore[no-untyped-def]
+def test_one_user_racing_past_the_hold_limit_gets_only_the_limit(settings):
     if connection.vendor != "postgresql":
         pytest.skip("race tests need PostgreSQL")
     settings.MAX_HOLDS_PER_USER = 4

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only(is_postgres):  # type: ignore[no-untyped-def]
+def _postgres_only(is_postgres):
     if not is_postgres:
         pytest.skip("reservations_hold_seat() exists on PostgreSQL only")
 
