@@ -13,7 +13,8 @@ from django.db import connection, connections
 from queue_app import selectors
 from queue_app.models import QueueToken
 from queue_app.services import queue_promote, queue_token_issue, queue_token_status
-from tests.factories import ConcertFactory, UserFactory
+from tests.factories import UserFactory
+from tests.queue_app.conftest import on_sale_concert
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +53,7 @@ def active_count(tokens: list[str]) -> int:
 
 def test_concurrent_rounds_never_pass_the_cap(settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 5
-    concert = ConcertFactory(queue_max_active=7)
+    concert = on_sale_concert(queue_max_active=7)
     tokens = waiting_tokens(concert, 30)
 
     admitted = all_at_once([lambda: queue_promote(concert_id=concert.pk)] * 8)
@@ -66,7 +67,7 @@ def test_concurrent_rounds_never_pass_the_cap(settings):  # type: ignore[no-unty
 
 def test_concurrent_rounds_never_admit_a_token_twice(settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 4
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     tokens = waiting_tokens(concert, 18)
 
     admitted = all_at_once([lambda: queue_promote(concert_id=concert.pk)] * 6)
@@ -77,7 +78,7 @@ def test_concurrent_rounds_never_admit_a_token_twice(settings):  # type: ignore[
 
 def test_the_beat_round_and_the_command_at_once(settings, capsys):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 3
-    concert = ConcertFactory(queue_max_active=4)
+    concert = on_sale_concert(queue_max_active=4)
     tokens = waiting_tokens(concert, 10)
 
     results = all_at_once(
@@ -94,7 +95,7 @@ def test_the_beat_round_and_the_command_at_once(settings, capsys):  # type: igno
 
 
 def test_one_user_asking_many_times_at_once_gets_one_token(backend):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     user = UserFactory()
 
     results = all_at_once([lambda: queue_token_issue(user_id=user.pk, concert_id=concert.pk)] * 8)
