@@ -4,6 +4,7 @@ real threads released together: no token is admitted twice and the cap is never 
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -104,3 +105,30 @@ def test_one_user_asking_many_times_at_once_gets_one_token(backend):  # type: ig
     assert [created for _, created in results].count(True) == 1
     if backend == "database":
         assert QueueToken.objects.filter(user=user, concert=concert).count() == 1
+
+
+def test_concurrent_first_polls_after_the_opening_draw_once(backend, clock, monkeypatch):  # type: ignore[no-untyped-def]
+    from concerts.models import Concert
+    from queue_app.backends import database_draw, redis_draw
+    from queue_app.draw import draw_order
+    from queue_app.services import sale_schedule
+
+    concert = on_sale_concert()
+    sale_schedule(concert_id=concert.pk, opens_at=clock.now() + timedelta(seconds=60))
+    views = [queue_token_issue(user_id=u.pk, concert_id=concert.pk)[0] for u in UserFactory.create_batch(16)]
+    clock.advance(60)
+    draws = []
+
+    def counted(**kwargs):  # type: ignore[no-untyped-def]
+        draws.append(kwargs)
+        return draw_order(**kwargs)
+
+    monkeypatch.setattr(redis_draw if backend == "redis" else database_draw, "draw_order", counted)
+
+    polled = all_at_once([lambda v=v: queue_token_status(token=v.token) for v in views[:8]])
+
+    assert len(draws) == 1
+    seed = Concert.objects.get(pk=concert.pk).draw_seed
+    by_number = {v.queue_number: v.token for v in views}
+    order = [by_number[n] for n in draw_order(seed=seed, queue_numbers=by_number)]
+    assert [p.position for p in polled] == [order.index(v.token) + 1 for v in views[:8]]
