@@ -67,7 +67,7 @@ def test_release_from_admin_racing_the_owners_payment_ends_in_one_state(operator
     for number in range(1, ROUNDS + 1):
         # Vary who reaches the database first; the outcome must be whole either way.
         outcomes.append(race_once(operator, fan, schedule, number, pay_delay=0.004 * (number % 5)))
-        if outcomes[-1] == "paid":
+        if outcomes[-1] == "paid" and number < ROUNDS:  # every seat sold: the concert is sold out
             fan = booker_for(schedule, fan.user)  # a payment expires the queue token
     balance = Wallet.objects.get(pk=fan.user.pk).balance
     ledger_total = LedgerEntry.objects.filter(wallet_id=fan.user.pk).aggregate(s=Sum("amount"))["s"]
