@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from reservations.errors import ReservationNotFound
 from reservations.models import Reservation, ReservationStatus
@@ -31,3 +31,18 @@ def reservation_status_now(*, reservation: Reservation, now: datetime) -> str:
     if reservation.status == ReservationStatus.PENDING and reservation.expires_at <= now:
         return ReservationStatus.EXPIRED.value
     return str(reservation.status)
+
+
+def reservation_counts_by_concert(*, concert_ids: list[int], now: datetime) -> dict[int, tuple[int, int]]:
+    """{concert id: (live holds, sold tickets)} in one query. A pending hold past `expires_at` is not
+    live; a sold ticket is a CONFIRMED reservation (a refunded one is CANCELLED)."""
+    rows = (
+        Reservation.objects.filter(concert_id__in=concert_ids)
+        .values("concert_id")
+        .annotate(
+            holds=Count("pk", filter=Q(status=ReservationStatus.PENDING, expires_at__gt=now)),
+            sold=Count("pk", filter=Q(status=ReservationStatus.CONFIRMED)),
+        )
+        .order_by()
+    )
+    return {row["concert_id"]: (row["holds"], row["sold"]) for row in rows}
