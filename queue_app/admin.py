@@ -204,9 +204,7 @@ class ConcertQueueAdmin(admin.ModelAdmin):
 
         def schedule() -> str:
             scheduled = services.sale_schedule(concert_id=concert.pk, opens_at=opens_at)
-            when = (
-                f"for {scheduled.sales_open_at:%Y-%m-%d %H:%M:%S %Z}" if scheduled.sales_open_at else "now"
-            )
+            when = f"for {scheduled.sales_open_at:%Y-%m-%d %H:%M:%S %Z}" if scheduled.sales_open_at else "now"
             return f"Scheduled the sale opening {when} (draw commitment {scheduled.draw_commitment})"
 
         self._apply(request, concert, schedule)

@@ -115,9 +115,7 @@ def live_sale_data(*, concert_id: int, window_minutes: int) -> dict[str, Any]:
     `window_minutes` of snapshots (one point per recorded minute)."""
     now = clock.now()
     current = sale_figures(concert_ids=[concert_id], now=now)[0]
-    rows = list(
-        sale_snapshots(concert_id=concert_id, since=now - timedelta(minutes=window_minutes)).values()
-    )
+    rows = list(sale_snapshots(concert_id=concert_id, since=now - timedelta(minutes=window_minutes)).values())
     minutes = [row["taken_at"] for row in rows]
     admitted = [row["admitted_total"] for row in rows]
     abandoned = [row["abandoned_total"] for row in rows]
@@ -133,9 +131,7 @@ def live_sale_data(*, concert_id: int, window_minutes: int) -> dict[str, Any]:
             "abandoned_per_minute": _per_minute(abandoned, minutes),
             "holds": [row["holds"] for row in rows],
             "sales": [row["sales"] for row in rows],
-            "conversion": [
-                conversion(sales=row["sales"], admitted=row["admitted_total"]) for row in rows
-            ],
+            "conversion": [conversion(sales=row["sales"], admitted=row["admitted_total"]) for row in rows],
             "revenue": [row["revenue"] for row in rows],
         },
     }

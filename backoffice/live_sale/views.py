@@ -25,7 +25,7 @@ def _window_minutes(request: HttpRequest) -> int:
     """?minutes=N (1 .. the retention), else the last 24 hours."""
     raw = request.GET.get("minutes", "")
     limit = settings.SALE_SNAPSHOT_RETENTION_DAYS * 24 * 60
-    if raw.isascii() and raw.isdigit() and 0 < int(raw):
+    if raw.isascii() and raw.isdigit() and int(raw) > 0:
         return min(int(raw), limit)
     return min(DEFAULT_WINDOW_MINUTES, limit)
 
