@@ -31,7 +31,7 @@ def test_an_operator_sees_the_page_its_data_and_its_csv(operator_client, clock) 
     assert f'data-url="/admin/backoffice/livesale/{concert.pk}/data/?minutes=1440"' in html
     body = data.json()
     assert body["concert_id"] == concert.pk and body["now"]["state"] in ("OPEN", "SOLD_OUT")
-    assert body["series"]["labels"] == [] and data["Cache-Control"] == "no-store"
+    assert body["series"]["labels"] == [] and "no-store" in data["Cache-Control"]
     assert "Harbour Lights" in operator_client.get("/admin/backoffice/livesale/").content.decode()
 
 

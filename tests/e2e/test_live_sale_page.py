@@ -62,13 +62,13 @@ def test_the_live_sale_page_draws_the_recorded_sale_and_refreshes_itself(  # typ
     # Four recorded minutes of a sale: fans queue, are admitted two a round, hold and pay.
     seat = 0
     for minute in range(4):
-        for fan in UserFactory.create_batch(3):
-            queue_token_issue(user_id=fan.pk, concert_id=concert.pk)
-        queue_promote(concert_id=concert.pk)
         for _ in range(minute + 1):
             seat += 1
-            sell(schedule, seat)
+            sell(schedule, seat)  # admits the fans waiting ahead first
         assert booker_for(schedule).hold(schedule, 20 - minute).status_code == 201
+        for fan in UserFactory.create_batch(3):
+            queue_token_issue(user_id=fan.pk, concert_id=concert.pk)
+        queue_promote(concert_id=concert.pk)  # two of them in; one still waits at the snapshot
         assert services.sale_snapshots_record() == 1
         moved.current += timedelta(minutes=1)
     assert SaleSnapshot.objects.filter(concert=concert).count() == 4
