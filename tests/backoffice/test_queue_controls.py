@@ -13,6 +13,7 @@ from concerts.services import concert_set_queue_admission
 from config.exceptions import InvalidInput
 from queue_app.selectors import queue_overview
 from queue_app.services import queue_promote, queue_token_issue, queue_token_status
+from tests.booking import on_sale_schedule
 from tests.factories import ConcertFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +156,7 @@ def test_a_cap_past_the_service_limit_is_refused(operator_client) -> None:  # ty
 
 def test_pause_and_resume_keep_every_place(operator_client, settings) -> None:  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 1
-    concert = ConcertFactory()
+    concert = on_sale_schedule(seats=5).concert  # rounds admit only while a seat is available
     tokens = [
         queue_token_issue(user_id=u.pk, concert_id=concert.pk)[0].token for u in UserFactory.create_batch(3)
     ]
