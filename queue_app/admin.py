@@ -184,7 +184,7 @@ class ConcertQueueAdmin(admin.ModelAdmin):
         elif action == "expire":
             user = _find_user(request.POST.get("user", ""))
             token = user and selectors.queue_live_token_for_user(user_id=user.pk, concert_id=concert.pk)
-            if not token:
+            if user is None or not token:
                 self.message_user(request, "That user has no live token for this concert.", messages.WARNING)
                 return
             services.queue_token_expire(token=token)

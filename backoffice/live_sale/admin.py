@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
@@ -65,10 +66,10 @@ class LiveSaleAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "opts": self.opts}
         return views.live_sale_page(request, int(object_id), context)
 
-    def _data(self, request: HttpRequest, concert_id: int) -> HttpResponse:
+    def _data(self, request: HttpRequest, concert_id: int) -> HttpResponseBase:
         self._check(request)
         return views.live_sale_data(request, concert_id)
 
-    def _csv(self, request: HttpRequest, concert_id: int) -> HttpResponse:
+    def _csv(self, request: HttpRequest, concert_id: int) -> HttpResponseBase:
         self._check(request)
         return views.live_sale_csv(request, concert_id)
