@@ -6,7 +6,7 @@ from django.contrib.admin.models import LogEntry
 
 from concerts.models import Concert
 from queue_app.services import queue_token_issue, queue_token_status
-from tests.factories import ConcertFactory, UserFactory
+from tests.factories import ConcertFactory, UserFactory, schedule_with_seats
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def history(concert: Concert) -> list[str]:
 
 def test_an_operator_runs_the_queue_and_each_action_is_in_the_history(operator_client, operator, settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 5
-    concert = ConcertFactory()
+    concert = schedule_with_seats(5).concert  # rounds admit only while a seat is available
     fans = UserFactory.create_batch(3)
     tokens = [queue_token_issue(user_id=f.pk, concert_id=concert.pk)[0].token for f in fans]
 

@@ -62,6 +62,7 @@ def test_a_lapsed_hold_and_a_refunded_ticket_are_not_counted(clock) -> None:  # 
     assert SaleSnapshot.objects.values_list("holds", "sales", "revenue").get() == (0, 0, 0)
 
 
+@pytest.mark.embedded
 def test_recording_is_idempotent_per_minute_and_each_new_minute_adds_a_row(clock) -> None:  # type: ignore[no-untyped-def]
     schedule = on_sale_schedule(seats=3)
     assert services.sale_snapshots_record() == 1
