@@ -71,15 +71,17 @@ class ConcertQueueAdmin(admin.ModelAdmin):
     @admin.action(description="Pause admission")
     def pause_admission(self, request: HttpRequest, queryset: QuerySet[ConcertQueue]) -> None:
         for concert in queryset:
-            concert_set_queue_admission(concert=concert, paused=True)
-            self.log_change(request, concert, "Paused admission")
+            with transaction.atomic():
+                concert_set_queue_admission(concert=concert, paused=True)
+                self.log_change(request, concert, "Paused admission")
         self.message_user(request, f"Paused admission for {queryset.count()} concert(s).")
 
     @admin.action(description="Resume admission")
     def resume_admission(self, request: HttpRequest, queryset: QuerySet[ConcertQueue]) -> None:
         for concert in queryset:
-            concert_set_queue_admission(concert=concert, paused=False)
-            self.log_change(request, concert, "Resumed admission")
+            with transaction.atomic():
+                concert_set_queue_admission(concert=concert, paused=False)
+                self.log_change(request, concert, "Resumed admission")
         self.message_user(request, f"Resumed admission for {queryset.count()} concert(s).")
 
     @admin.action(description="Admit a batch now")
