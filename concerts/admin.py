@@ -141,7 +141,13 @@ class ConcertAdmin(admin.ModelAdmin):
         if obj.pk is None:
             return "Pause and the cap on active users are set on the queue page once the concert exists."
         url = reverse("admin:queue_app_concertqueue_change", args=[obj.pk])
-        return format_html('<a href="{}">Queue page: pause/resume, cap, admit now</a>', url)
+        live = reverse("admin:backoffice_livesale_change", args=[obj.pk])
+        return format_html(
+            '<a href="{}">Queue page: sale opening, pace, pause/resume, cap, admit now</a> &middot; '
+            '<a href="{}">Live sale page (charts)</a>',
+            url,
+            live,
+        )
 
 
 class ScheduleForm(forms.ModelForm):

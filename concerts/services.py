@@ -95,17 +95,42 @@ def concert_mark_drawn(*, concert_id: int, drawn_at: datetime) -> bool:
     return bool(Concert.objects.filter(pk=concert_id, drawn_at__isnull=True).update(drawn_at=drawn_at))
 
 
+QUEUE_BATCH_SIZE_MAX = 10_000
+QUEUE_INTERVAL_SECONDS_MAX = 3600
+QUEUE_MAX_ACTIVE_MAX = 2**31 - 1
+
+
 def concert_set_queue_admission(
-    *, concert: Concert, paused: bool | None = None, max_active: int | None = None
+    *,
+    concert: Concert,
+    paused: bool | None = None,
+    max_active: int | None = None,
+    batch_size: int | None = None,
+    interval_seconds: int | None = None,
 ) -> Concert:
-    """Operators pause/resume admission or change the cap on active queue users (None leaves a value)."""
+    """Operators pause/resume admission, change the cap on active queue users, or override the global
+    batch size and interval for this concert. None leaves a value as it is; 0 clears the cap (no cap)
+    or the override (the global setting again). Pausing keeps every place: it only stops admission."""
+    errors: dict[str, list[str]] = {}
     updates: dict[str, object] = {}
     if paused is not None:
         updates["queue_paused"] = paused
     if max_active is not None:
-        if max_active < 0:
-            raise InvalidInput({"max_active": ["Must not be negative."]})
+        if not 0 <= max_active <= QUEUE_MAX_ACTIVE_MAX:
+            errors["max_active"] = [f"Must be between 0 (no cap) and {QUEUE_MAX_ACTIVE_MAX}."]
         updates["queue_max_active"] = max_active or None  # 0 clears the cap
+    if batch_size is not None:
+        if not 0 <= batch_size <= QUEUE_BATCH_SIZE_MAX:
+            errors["batch_size"] = [f"Must be between 1 and {QUEUE_BATCH_SIZE_MAX} (0: the global setting)."]
+        updates["queue_batch_size"] = batch_size or None
+    if interval_seconds is not None:
+        if not 0 <= interval_seconds <= QUEUE_INTERVAL_SECONDS_MAX:
+            errors["interval_seconds"] = [
+                f"Must be between 1 and {QUEUE_INTERVAL_SECONDS_MAX} seconds (0: the global setting)."
+            ]
+        updates["queue_interval_seconds"] = interval_seconds or None
+    if errors:
+        raise InvalidInput(errors)
     if updates:
         Concert.objects.filter(pk=concert.pk).update(**updates)
         concert.refresh_from_db(fields=list(updates))

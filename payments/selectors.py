@@ -16,3 +16,14 @@ def revenue_by_schedule(*, schedule_ids: list[int]) -> dict[int, int]:
         .order_by()
     )
     return {row["reservation__schedule_id"]: int(row["total"]) for row in rows}
+
+
+def revenue_by_concert(*, concert_ids: list[int]) -> dict[int, int]:
+    """{concert id: sum of COMPLETED payments} in one query (refunded payments are not revenue)."""
+    rows = (
+        Payment.objects.filter(status=PaymentStatus.COMPLETED, reservation__concert_id__in=concert_ids)
+        .values("reservation__concert_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {row["reservation__concert_id"]: int(row["total"]) for row in rows}

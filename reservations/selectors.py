@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import Case, CharField, F, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 
 from reservations.errors import ReservationNotFound
 from reservations.models import Reservation, ReservationStatus
@@ -44,3 +44,18 @@ def reservation_status_at(*, now: datetime) -> Case:
         default=F("status"),
         output_field=CharField(),
     )
+
+
+def reservation_counts_by_concert(*, concert_ids: list[int], now: datetime) -> dict[int, tuple[int, int]]:
+    """{concert id: (live holds, sold tickets)} in one query. A pending hold past `expires_at` is not
+    live; a sold ticket is a CONFIRMED reservation (a refunded one is CANCELLED)."""
+    rows = (
+        Reservation.objects.filter(concert_id__in=concert_ids)
+        .values("concert_id")
+        .annotate(
+            holds=Count("pk", filter=Q(status=ReservationStatus.PENDING, expires_at__gt=now)),
+            sold=Count("pk", filter=Q(status=ReservationStatus.CONFIRMED)),
+        )
+        .order_by()
+    )
+    return {row["concert_id"]: (row["holds"], row["sold"]) for row in rows}

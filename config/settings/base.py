@@ -150,6 +150,8 @@ MAX_HOLDS_PER_USER = env.int("MAX_HOLDS_PER_USER", default=4)
 # Seat maps served from a versioned Redis cache (needs REDIS_URL); invalidated after each committed change.
 SEAT_MAP_CACHE_ENABLED = env.bool("SEAT_MAP_CACHE_ENABLED", default=True)
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+# The live sale page's per-minute snapshots older than this are deleted by the job that records them.
+SALE_SNAPSHOT_RETENTION_DAYS = env.int("SALE_SNAPSHOT_RETENTION_DAYS", default=30)
 
 CELERY_BEAT_SCHEDULE = {
     "queue-promote": {
@@ -160,6 +162,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reservations.tasks.reservations_expire_overdue",
         "schedule": float(RESERVATION_EXPIRY_SWEEP_SECONDS),
     },
+    "sale-snapshots": {"task": "backoffice.tasks.sale_snapshots_record", "schedule": 60.0},
     "idempotency-purge": {
         "task": "idempotency.tasks.idempotency_purge_expired",
         "schedule": 3600.0,

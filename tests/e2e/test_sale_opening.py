@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 FANS = 30
 
 
-def test_thirty_fans_in_the_pre_queue_are_drawn_as_the_published_seed_says(  # type: ignore[no-untyped-def]
+def test_thirty_fans_in_the_pre_queue_are_drawn_as_the_published_seed_says(
     live_server, monkeypatch, settings
 ):
     from tests.queue_app.conftest import on_sale_concert

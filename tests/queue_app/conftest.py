@@ -29,7 +29,7 @@ def queue_settings(settings):
     return settings
 
 
-def on_sale_concert(seats: int = 50, **fields):  # type: ignore[no-untyped-def]
+def on_sale_concert(seats: int = 50, **fields):
     """A concert with one schedule on sale now and `seats` AVAILABLE seats (rounds admit only while a
     seat is available)."""
     from tests.factories import ConcertFactory, schedule_with_seats
@@ -39,5 +39,5 @@ def on_sale_concert(seats: int = 50, **fields):  # type: ignore[no-untyped-def]
     return concert
 
 
-def on_sale_concerts(count: int, **fields):  # type: ignore[no-untyped-def]
+def on_sale_concerts(count: int, **fields):
     return [on_sale_concert(**fields) for _ in range(count)]

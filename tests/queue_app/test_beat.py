@@ -15,13 +15,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def redis_backend(settings):  # type: ignore[no-untyped-def]
+def redis_backend(settings):
     if not settings.REDIS_URL:
         pytest.skip("needs REDIS_URL (run under .ci/with-services)")
     settings.QUEUE_BACKEND = "redis"
 
 
-def test_the_beat_never_reads_every_waiting_row_to_find_its_concerts(settings):  # type: ignore[no-untyped-def]
+def test_the_beat_never_reads_every_waiting_row_to_find_its_concerts(settings):
     """The database backend used to list concerts with a DISTINCT over every waiting row each beat."""
     settings.QUEUE_BACKEND = "database"
     concerts = [on_sale_concert(), on_sale_concert()]
@@ -38,7 +38,7 @@ def test_the_beat_never_reads_every_waiting_row_to_find_its_concerts(settings): 
     assert [sql for sql in token_queries if not per_concert.search(sql)] == []
 
 
-def test_a_deleted_concert_leaves_nothing_for_the_beat_to_visit(redis_backend):  # type: ignore[no-untyped-def]
+def test_a_deleted_concert_leaves_nothing_for_the_beat_to_visit(redis_backend):
     """Redis used to keep a global set of concerts with waiters: a deleted concert stayed in it forever."""
     concert, other = on_sale_concert(), on_sale_concert()
     for user in UserFactory.create_batch(3):
@@ -52,9 +52,7 @@ def test_a_deleted_concert_leaves_nothing_for_the_beat_to_visit(redis_backend): 
     assert all(key.startswith(tags) for key in get_redis().scan_iter("*"))  # no global key
 
 
-def test_every_key_of_a_concert_shares_its_hash_tag_and_tokens_carry_their_concert(  # type: ignore[no-untyped-def]
-    redis_backend, settings
-):
+def test_every_key_of_a_concert_shares_its_hash_tag_and_tokens_carry_their_concert(redis_backend, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"queue_issue": "100/minute", "queue_status": "100/minute"},

@@ -107,7 +107,7 @@ def test_one_user_asking_many_times_at_once_gets_one_token(backend):
         assert QueueToken.objects.filter(user=user, concert=concert).count() == 1
 
 
-def test_concurrent_first_polls_after_the_opening_draw_once(backend, clock, monkeypatch):  # type: ignore[no-untyped-def]
+def test_concurrent_first_polls_after_the_opening_draw_once(backend, clock, monkeypatch):
     from concerts.models import Concert
     from queue_app.backends import database_draw, redis_draw
     from queue_app.draw import draw_order
@@ -119,7 +119,7 @@ def test_concurrent_first_polls_after_the_opening_draw_once(backend, clock, monk
     clock.advance(60)
     draws = []
 
-    def counted(**kwargs):  # type: ignore[no-untyped-def]
+    def counted(**kwargs):
         draws.append(kwargs)
         return draw_order(**kwargs)
 

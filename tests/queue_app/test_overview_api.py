@@ -16,12 +16,12 @@ from tests.queue_app.conftest import on_sale_concert
 pytestmark = pytest.mark.django_db
 
 
-def overview(api_client, concert_id: int):  # type: ignore[no-untyped-def]
+def overview(api_client, concert_id: int):
     return api_client.get(f"/api/v1/concerts/{concert_id}/queue")
 
 
 @pytest.mark.embedded
-def test_the_overview_of_an_open_concert(api_client):  # type: ignore[no-untyped-def]
+def test_the_overview_of_an_open_concert(api_client):
     concert = on_sale_concert(queue_max_active=40)
     for user in UserFactory.create_batch(3):
         client_for(user).post("/api/v1/queue/tokens", {"concert_id": concert.pk}, format="json")
@@ -37,11 +37,11 @@ def test_the_overview_of_an_open_concert(api_client):  # type: ignore[no-untyped
     assert response["Cache-Control"] == "public, max-age=1"
 
 
-def test_the_overview_of_an_unknown_concert_is_not_found(api_client):  # type: ignore[no-untyped-def]
+def test_the_overview_of_an_unknown_concert_is_not_found(api_client):
     assert_problem(overview(api_client, 987654), 404, "not_found")
 
 
-def test_the_overview_shows_the_draw_once_the_sale_opens(api_client, clock):  # type: ignore[no-untyped-def]
+def test_the_overview_shows_the_draw_once_the_sale_opens(api_client, clock):
     concert = on_sale_concert()
     sale_schedule(concert_id=concert.pk, opens_at=clock.now() + timedelta(minutes=10))
     tokens = [
@@ -68,7 +68,7 @@ def test_the_overview_shows_the_draw_once_the_sale_opens(api_client, clock):  # 
     assert sorted(positions, key=positions.__getitem__) == order
 
 
-def test_token_bodies_carry_queue_number_and_expired_reason(auth_client):  # type: ignore[no-untyped-def]
+def test_token_bodies_carry_queue_number_and_expired_reason(auth_client):
     concert = on_sale_concert()
     body = auth_client.post("/api/v1/queue/tokens", {"concert_id": concert.pk}, format="json").json()
     assert set(body) == set(QueueTokenOutput().fields)
@@ -79,7 +79,7 @@ def test_token_bodies_carry_queue_number_and_expired_reason(auth_client):  # typ
     assert (polled["status"], polled["expired_reason"], polled["queue_number"]) == ("EXPIRED", "PAID", 1)
 
 
-def test_issuing_for_a_sold_out_concert_is_409(auth_client, settings):  # type: ignore[no-untyped-def]
+def test_issuing_for_a_sold_out_concert_is_409(auth_client, settings):
     from concerts.models import Seat
     from queue_app.services import queue_inventory_publish
 
@@ -90,7 +90,7 @@ def test_issuing_for_a_sold_out_concert_is_409(auth_client, settings):  # type: 
     assert_problem(response, 409, "sold_out")
 
 
-def test_the_concert_detail_shows_its_opening_and_sold_out(api_client, clock):  # type: ignore[no-untyped-def]
+def test_the_concert_detail_shows_its_opening_and_sold_out(api_client, clock):
     from concerts.models import Seat
 
     concert = on_sale_concert(seats=2)

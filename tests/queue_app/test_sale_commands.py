@@ -14,13 +14,13 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend")]
 
 
-def create(capsys, *args: str) -> dict:  # type: ignore[type-arg]
+def create(capsys, *args: str) -> dict:
     call_command("create_concert", *args)
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
 @pytest.mark.embedded
-def test_create_concert_with_defaults(capsys, clock):  # type: ignore[no-untyped-def]
+def test_create_concert_with_defaults(capsys, clock):
     out = create(capsys, "--name", "Harbour Lights")
     concert = Concert.objects.get(pk=out["concert_id"])
     schedule = Schedule.objects.get(pk=out["schedule_ids"][0])
@@ -35,7 +35,7 @@ def test_create_concert_with_defaults(capsys, clock):  # type: ignore[no-untyped
     assert queue_token_issue(user_id=UserFactory().pk, concert_id=concert.pk)[0].position == 1
 
 
-def test_create_concert_with_every_option_schedules_its_sale(capsys, clock):  # type: ignore[no-untyped-def]
+def test_create_concert_with_every_option_schedules_its_sale(capsys, clock):
     opens = (clock.now() + timedelta(hours=2)).isoformat()
     out = create(
         capsys, "--name", "Night", "--schedules", "3", "--seats", "7", "--price", "250",
@@ -65,13 +65,13 @@ def test_create_concert_with_every_option_schedules_its_sale(capsys, clock):  # 
         ["--name", "X", "--price", "-1"],
     ],
 )
-def test_create_concert_refuses_bad_options(args):  # type: ignore[no-untyped-def]
+def test_create_concert_refuses_bad_options(args):
     with pytest.raises(CommandError):
         call_command("create_concert", *args)
     assert not Concert.objects.exists()
 
 
-def test_schedule_sale_gives_a_fresh_seed_and_commitment(capsys, clock):  # type: ignore[no-untyped-def]
+def test_schedule_sale_gives_a_fresh_seed_and_commitment(capsys, clock):
     concert_id = create(capsys, "--name", "Y")["concert_id"]
     call_command(
         "schedule_sale",
@@ -93,7 +93,7 @@ def test_schedule_sale_gives_a_fresh_seed_and_commitment(capsys, clock):  # type
     assert second.sales_open_at == clock.now() + timedelta(hours=3)
 
 
-def test_schedule_sale_refusals(capsys, clock):  # type: ignore[no-untyped-def]
+def test_schedule_sale_refusals(capsys, clock):
     concert_id = create(capsys, "--name", "Z")["concert_id"]
     soon = (clock.now() + timedelta(minutes=5)).isoformat()
     cases = [

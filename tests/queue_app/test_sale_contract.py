@@ -29,26 +29,26 @@ from tests.queue_app.conftest import on_sale_concert
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend", "queue_settings")]
 
 
-def issue(user, concert):  # type: ignore[no-untyped-def]
+def issue(user, concert):
     return queue_token_issue(user_id=user.pk, concert_id=concert.pk)[0]
 
 
-def status(view):  # type: ignore[no-untyped-def]
+def status(view):
     return queue_token_status(token=view.token)
 
 
-def scheduled(clock, *, seats: int = 50, in_seconds: int = 600, **fields):  # type: ignore[no-untyped-def]
+def scheduled(clock, *, seats: int = 50, in_seconds: int = 600, **fields):
     concert = on_sale_concert(seats, **fields)
     sale_schedule(concert_id=concert.pk, opens_at=clock.now() + timedelta(seconds=in_seconds))
     return concert
 
 
-def expected_order(views, seed: str) -> list[str]:  # type: ignore[no-untyped-def]
+def expected_order(views, seed: str) -> list[str]:
     by_number = {v.queue_number: v.token for v in views}
     return [by_number[n] for n in draw_order(seed=seed, queue_numbers=by_number)]
 
 
-def test_the_pre_queue_waits_with_no_position_and_nobody_is_admitted(clock):  # type: ignore[no-untyped-def]
+def test_the_pre_queue_waits_with_no_position_and_nobody_is_admitted(clock):
     concert = scheduled(clock)
     views = [issue(u, concert) for u in UserFactory.create_batch(4)]
     assert [v.queue_number for v in views] == [1, 2, 3, 4]
@@ -69,7 +69,7 @@ def test_the_pre_queue_waits_with_no_position_and_nobody_is_admitted(clock):  # 
     assert overview.draw_commitment == hashlib.sha256(concert.draw_seed.encode()).hexdigest()
 
 
-def test_the_first_poll_after_the_opening_draws_and_later_tokens_join_behind(clock):  # type: ignore[no-untyped-def]
+def test_the_first_poll_after_the_opening_draws_and_later_tokens_join_behind(clock):
     concert = scheduled(clock)
     views = [issue(u, concert) for u in UserFactory.create_batch(12)]
     clock.advance(600)
@@ -92,7 +92,7 @@ def test_the_first_poll_after_the_opening_draws_and_later_tokens_join_behind(clo
 
 
 @pytest.mark.parametrize("first_read", ["issue", "round", "overview"])
-def test_any_first_read_after_the_opening_draws(clock, first_read):  # type: ignore[no-untyped-def]
+def test_any_first_read_after_the_opening_draws(clock, first_read):
     concert = scheduled(clock)
     views = [issue(u, concert) for u in UserFactory.create_batch(6)]
     clock.advance(601)
@@ -110,7 +110,7 @@ def test_any_first_read_after_the_opening_draws(clock, first_read):  # type: ign
     ]
 
 
-def test_the_pre_queue_is_not_abandoned_before_the_opening(clock):  # type: ignore[no-untyped-def]
+def test_the_pre_queue_is_not_abandoned_before_the_opening(clock):
     concert = scheduled(clock, in_seconds=3600)
     view = issue(UserFactory(), concert)
     clock.advance(3600 + 299)  # never polled: last seen counts from the opening
@@ -124,7 +124,7 @@ def test_the_pre_queue_is_not_abandoned_before_the_opening(clock):  # type: igno
     assert expired.expires_at == clock.now()
 
 
-def test_scheduling_a_sale_checks_its_time_and_refuses_once_drawn(clock):  # type: ignore[no-untyped-def]
+def test_scheduling_a_sale_checks_its_time_and_refuses_once_drawn(clock):
     concert = on_sale_concert()
     with pytest.raises(InvalidInput):
         sale_schedule(concert_id=concert.pk, opens_at=clock.now())
@@ -141,7 +141,7 @@ def test_scheduling_a_sale_checks_its_time_and_refuses_once_drawn(clock):  # typ
     assert Concert.objects.get(pk=concert.pk).drawn_at == clock.now()
 
 
-def test_no_round_admits_without_an_available_seat(clock, settings):  # type: ignore[no-untyped-def]
+def test_no_round_admits_without_an_available_seat(clock, settings):
     settings.QUEUE_ABANDON_SECONDS = 3600
     concert = on_sale_concert(seats=2)
     views = [issue(u, concert) for u in UserFactory.create_batch(3)]
@@ -155,7 +155,7 @@ def test_no_round_admits_without_an_available_seat(clock, settings):  # type: ig
     assert queue_promote(concert_id=concert.pk) == 2
 
 
-def _sell_everything(concert, clock, django_capture_on_commit_callbacks) -> list[tuple[int, uuid.UUID]]:  # type: ignore[no-untyped-def]
+def _sell_everything(concert, clock, django_capture_on_commit_callbacks) -> list[tuple[int, uuid.UUID]]:
     sold = []
     with django_capture_on_commit_callbacks(execute=True):
         for seat in Seat.objects.filter(schedule__concert=concert):
@@ -172,7 +172,7 @@ def _sell_everything(concert, clock, django_capture_on_commit_callbacks) -> list
     return sold
 
 
-def test_sell_out_ends_the_queue_and_a_cancellation_reopens_it(  # type: ignore[no-untyped-def]
+def test_sell_out_ends_the_queue_and_a_cancellation_reopens_it(
     clock, api_client, django_capture_on_commit_callbacks
 ):
     concert = on_sale_concert(seats=2)
@@ -196,9 +196,7 @@ def test_sell_out_ends_the_queue_and_a_cancellation_reopens_it(  # type: ignore[
     assert selectors.queue_overview(concert_id=concert.pk).state == "OPEN"
 
 
-def test_blocking_every_seat_sells_out_and_unblocking_reopens(  # type: ignore[no-untyped-def]
-    clock, django_capture_on_commit_callbacks
-):
+def test_blocking_every_seat_sells_out_and_unblocking_reopens(clock, django_capture_on_commit_callbacks):
     concert = on_sale_concert(seats=3)
     seat_ids = list(Seat.objects.filter(schedule__concert=concert).values_list("pk", flat=True))
     with django_capture_on_commit_callbacks(execute=True):
@@ -210,7 +208,7 @@ def test_blocking_every_seat_sells_out_and_unblocking_reopens(  # type: ignore[n
     assert issue(UserFactory(), concert).status == "WAITING"
 
 
-def test_each_expired_token_says_why(clock, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_each_expired_token_says_why(clock, django_capture_on_commit_callbacks):
     concert = on_sale_concert(seats=5)
     paid, lapsed, ended, waiting_ended, abandoned = (issue(u, concert) for u in UserFactory.create_batch(5))
     queue_promote(concert_id=concert.pk)
@@ -239,7 +237,7 @@ def test_each_expired_token_says_why(clock, django_capture_on_commit_callbacks):
     assert all(status(v).expired_reason is None for v in [issue(UserFactory(), concert)])
 
 
-def test_the_wait_estimate_follows_the_admission_achieved(clock, settings):  # type: ignore[no-untyped-def]
+def test_the_wait_estimate_follows_the_admission_achieved(clock, settings):
     concert = on_sale_concert(queue_max_active=2)
     settings.QUEUE_ABANDON_SECONDS = 3600
     views = [issue(u, concert) for u in UserFactory.create_batch(8)]
@@ -265,7 +263,7 @@ def test_the_wait_estimate_follows_the_admission_achieved(clock, settings):  # t
     assert selectors.queue_overview(concert_id=concert.pk).state == "PAUSED"
 
 
-def test_each_concert_keeps_its_own_batch_and_interval(clock):  # type: ignore[no-untyped-def]
+def test_each_concert_keeps_its_own_batch_and_interval(clock):
     slow = on_sale_concert(queue_batch_size=1, queue_interval_seconds=30)
     fast = on_sale_concert(queue_batch_size=3)
     for concert in (slow, fast):

@@ -1,0 +1,155 @@
+"""Reads for the live sale page: which sales are recorded, the figures of this moment, the snapshot
+series the charts draw and the CSV export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from backoffice.models import SaleSnapshot
+from concerts.models import Concert
+from config import clock
+from payments.selectors import revenue_by_concert
+from queue_app.selectors import queue_overview
+from reservations.selectors import reservation_counts_by_concert
+
+CSV_HEADER = [
+    "taken_at",
+    "waiting",
+    "active",
+    "admitted_total",
+    "abandoned_total",
+    "holds",
+    "sales",
+    "revenue",
+    "conversion",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SaleFigures:
+    """One concert's sale at one moment: the queue's counts and the money side."""
+
+    concert_id: int
+    state: str
+    waiting: int
+    active: int
+    admitted_total: int
+    abandoned_total: int
+    admitted_last_minute: int
+    holds: int
+    sales: int
+    revenue: int
+
+    @property
+    def conversion(self) -> float | None:
+        return conversion(sales=self.sales, admitted=self.admitted_total)
+
+
+def conversion(*, sales: int, admitted: int) -> float | None:
+    """Sold tickets per admitted user, as a fraction (None before anyone was admitted)."""
+    return round(sales / admitted, 4) if admitted else None
+
+
+def concert_ids_with_sale(*, now: datetime) -> list[int]:
+    """Concerts whose sale is scheduled or open: at least one schedule whose sales have not closed
+    (the show is still ahead, and its sales window, when set, has not ended)."""
+    return list(
+        Concert.objects.filter(
+            Q(schedules__starts_at__gt=now)
+            & (Q(schedules__sales_close_at__isnull=True) | Q(schedules__sales_close_at__gt=now))
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def sale_figures(*, concert_ids: list[int], now: datetime) -> list[SaleFigures]:
+    """The figures of `now` for each concert: one queue overview per concert, two queries for the rest."""
+    counts = reservation_counts_by_concert(concert_ids=concert_ids, now=now)
+    revenue = revenue_by_concert(concert_ids=concert_ids)
+    figures = []
+    for concert_id in concert_ids:
+        overview = queue_overview(concert_id=concert_id)
+        holds, sales = counts.get(concert_id, (0, 0))
+        figures.append(
+            SaleFigures(
+                concert_id=concert_id,
+                state=overview.state,
+                waiting=overview.waiting,
+                active=overview.active,
+                admitted_total=overview.admitted_total,
+                abandoned_total=overview.abandoned_total,
+                admitted_last_minute=overview.admitted_last_minute,
+                holds=holds,
+                sales=sales,
+                revenue=revenue.get(concert_id, 0),
+            )
+        )
+    return figures
+
+
+def sale_snapshots(*, concert_id: int, since: datetime | None = None) -> QuerySet[SaleSnapshot]:
+    snapshots = SaleSnapshot.objects.filter(concert_id=concert_id)
+    if since is not None:
+        snapshots = snapshots.filter(taken_at__gte=since)
+    return snapshots.order_by("taken_at")
+
+
+def _per_minute(values: list[int], minutes: list[datetime]) -> list[float | None]:
+    """The rise of a running total per minute between consecutive snapshots (None for the first)."""
+    rates: list[float | None] = [None] if values else []
+    for i in range(1, len(values)):
+        gap = (minutes[i] - minutes[i - 1]).total_seconds() / 60 or 1
+        rates.append(round(max(values[i] - values[i - 1], 0) / gap, 2))
+    return rates
+
+
+def live_sale_data(*, concert_id: int, window_minutes: int) -> dict[str, Any]:
+    """What the live sale page draws: the figures of this moment and the series of the last
+    `window_minutes` of snapshots (one point per recorded minute)."""
+    now = clock.now()
+    current = sale_figures(concert_ids=[concert_id], now=now)[0]
+    rows = list(sale_snapshots(concert_id=concert_id, since=now - timedelta(minutes=window_minutes)).values())
+    minutes = [row["taken_at"] for row in rows]
+    admitted = [row["admitted_total"] for row in rows]
+    abandoned = [row["abandoned_total"] for row in rows]
+    return {
+        "concert_id": concert_id,
+        "now": {**asdict(current), "conversion": current.conversion, "at": now.isoformat()},
+        "series": {
+            "taken_at": [m.isoformat() for m in minutes],
+            "labels": [f"{m:%H:%M}" for m in minutes],
+            "waiting": [row["waiting"] for row in rows],
+            "active": [row["active"] for row in rows],
+            "admitted_per_minute": _per_minute(admitted, minutes),
+            "abandoned_per_minute": _per_minute(abandoned, minutes),
+            "holds": [row["holds"] for row in rows],
+            "sales": [row["sales"] for row in rows],
+            "conversion": [conversion(sales=row["sales"], admitted=row["admitted_total"]) for row in rows],
+            "revenue": [row["revenue"] for row in rows],
+        },
+    }
+
+
+def sale_snapshot_csv_rows(*, concert_id: int) -> Iterator[list[Any]]:
+    """The CSV export: a header, then one line per recorded minute, oldest first."""
+    yield CSV_HEADER
+    for snapshot in sale_snapshots(concert_id=concert_id).iterator():
+        rate = conversion(sales=snapshot.sales, admitted=snapshot.admitted_total)
+        yield [
+            snapshot.taken_at.isoformat(),
+            snapshot.waiting,
+            snapshot.active,
+            snapshot.admitted_total,
+            snapshot.abandoned_total,
+            snapshot.holds,
+            snapshot.sales,
+            snapshot.revenue,
+            "" if rate is None else f"{rate:.4f}",
+        ]
