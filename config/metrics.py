@@ -65,7 +65,7 @@ _queue_stats_provider: Callable[[], QueueStats] | None = None
 def register_queue_stats_provider(fn: Callable[[], QueueStats] | None) -> None:
     """Set the function the scrape calls for {concert_id: (waiting, active)}; None removes it.
     The last registration wins. It runs on every scrape; the queue app's costs one query for the concert
-    ids plus, per concert, one Redis pipeline or two counting queries (docs/operations.md)."""
+    ids plus, per concert, one Redis pipeline or four queries (docs/operations.md)."""
     global _queue_stats_provider
     _queue_stats_provider = fn
 
