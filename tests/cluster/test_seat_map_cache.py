@@ -43,7 +43,9 @@ def test_a_stale_body_is_never_served_on_the_cluster(cluster):  # type: ignore[n
     schedule = on_sale_schedule(seats=1)
     version, _ = seat_map_cache.lookup(schedule_id=schedule.pk, variant="ALL")
     seat_map_cache.invalidate(schedule_ids=[schedule.pk])
-    seat_map_cache.store(schedule_id=schedule.pk, version=version, variant="ALL", body=b"stale", ttl_ms=60_000)
+    seat_map_cache.store(
+        schedule_id=schedule.pk, version=version, variant="ALL", body=b"stale", ttl_ms=60_000
+    )
     assert seat_map_json(schedule_id=schedule.pk) != b"stale"
 
 

@@ -15,8 +15,12 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_CLUSTER"}}
     base["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-         "print(settings.CELERY_BROKER_URL, settings.CACHES['default']['BACKEND'])"],
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.CELERY_BROKER_URL, settings.CACHES['default']['BACKEND'])",
+        ],
         cwd=REPO,
         env={**base, **env},
         capture_output=True,
