@@ -7,7 +7,10 @@ import os
 import signal
 import time
 
+import psycopg
+
 from bench.stackbase import free_port
+from tests.chaos.faults.blocked_payment import BlockedPayment
 from tests.chaos.faults.common import (
     Ctx,
     FaultResult,
@@ -64,7 +67,9 @@ def _fifo_across_nodes(res: FaultResult, ctx: Ctx, ports: list[int]) -> None:
         [c[1] if c else None for c in cross] == positions,
         str(cross),
     )
-    ctx.sql("UPDATE concerts_concert SET queue_paused = false WHERE id = %s", ctx.fifo_concert_id)
+    ctx.sql(
+        "UPDATE concerts_concert SET queue_paused = false WHERE id = %s RETURNING id", ctx.fifo_concert_id
+    )
     admitted = wait_until(
         lambda: sum(1 for t in tokens if (_status(ports[0], t) or ("", 0))[0] == "ACTIVE") >= FIFO_CAP,
         20,
@@ -108,13 +113,30 @@ def _node_killed(res: FaultResult, ctx: Ctx, lb_port: int, port2: int) -> None:
         res.check(
             f"through HAProxy: both nodes served the load ({sorted(served)})", served == {"web1", "web2"}
         )
-        wait_until(lambda: lb.payments_in_flight > 0, 10, 0.002)
         lb.set_phase("node-killed")
         killed = time.monotonic()
-        master = stack.procs["gunicorn2"].pid
-        workers = stack.web_worker_pids("gunicorn2")
-        os.killpg(master, signal.SIGKILL)  # the master and its workers at once: the node is gone
-        res.notes.append(f"node web2 SIGKILLed (master {master}, workers {workers}) with payments in flight")
+
+        def kill_node(lock_conn: psycopg.Connection, probe: BlockedPayment) -> None:
+            """A payment waits on its wallet row on web2, mid-transaction; web2 dies (the master and its
+            workers at once), with the balancer's payments in flight as well."""
+            nonlocal killed
+            wait_until(lambda: lb.payments_in_flight > 0, 5, 0.002)
+            master = stack.procs["gunicorn2"].pid
+            workers = stack.web_worker_pids("gunicorn2")
+            killed = time.monotonic()
+            os.killpg(master, signal.SIGKILL)
+            res.notes.append(f"node web2 SIGKILLed (master {master}, workers {workers}) mid-payment")
+            time.sleep(0.3)
+            lock_conn.rollback()
+
+        probe = BlockedPayment(ctx, port=port2)
+        probe.run(kill_node)
+        res.check(
+            f"a payment on web2 was waiting mid-transaction when web2 died; its client got no answer "
+            f"({probe.answer.error[:40] if probe.answer else None})",
+            probe.waiting and probe.answer is not None and probe.answer.status == 0,
+        )
+        probe.check_retry_pays_once(res, "the payment cut on web2")
         paid_before = len(lb.paid)
         res.check(
             "with one node dead the load keeps paying through the balancer",
