@@ -1,9 +1,10 @@
 """Catalog reads. Seat status is computed at read time: a hold past `held_until` reads AVAILABLE."""
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Exists, F, Min, OuterRef, Q, QuerySet, Value, When
 from redis.exceptions import RedisError
 
 from concerts import seat_map_cache
@@ -40,6 +41,13 @@ def concert_get(*, concert_id: int) -> Concert:
     concert = concert_list().filter(pk=concert_id).first()
     if concert is None:
         raise ConcertNotFound()
+    return concert
+
+
+def concert_detail(*, concert_id: int) -> Concert:
+    """The concert with `sold_out` computed from its inventory (concert_inventory)."""
+    concert = concert_get(concert_id=concert_id)
+    concert.sold_out = concert_inventory(concert_id=concert_id).sold_out  # type: ignore[attr-defined]
     return concert
 
 
@@ -169,3 +177,50 @@ def _public_status(raw_status: str, held_until: datetime | None, now: datetime) 
     if raw_status == SeatStatus.HELD:
         return SeatStatus.HELD.value
     return SeatStatus.SOLD.value
+
+
+# --- Inventory: what the queue may offer -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConcertInventory:
+    """One concert's seats on its schedules whose sale has not closed.
+
+    `available_now`: AVAILABLE seats (lapsed holds included) on schedules on sale now: what an admitted
+    fan can hold. `unsold`: seats AVAILABLE or HELD on schedules not closed. `seats`: every seat there."""
+
+    available_now: int
+    unsold: int
+    seats: int
+
+    @property
+    def sold_out(self) -> bool:
+        """Nothing left to sell: seats were on sale and none is AVAILABLE or HELD (a concert with no seat
+        on sale at all is not sold out, it simply has nothing on sale yet)."""
+        return self.seats > 0 and self.unsold == 0
+
+
+def concert_inventory(*, concert_id: int) -> ConcertInventory:
+    """One query over the concert's seats on schedules not closed."""
+    now = clock.now()
+    not_closed = Q(schedule__concert_id=concert_id, schedule__starts_at__gt=now) & (
+        Q(schedule__sales_close_at__isnull=True) | Q(schedule__sales_close_at__gt=now)
+    )
+    on_sale_now = Q(schedule__sales_open_at__lte=now)
+    counts = Seat.objects.filter(not_closed).aggregate(
+        seats=Count("id"),
+        unsold=Count("id", filter=Q(status__in=[SeatStatus.AVAILABLE, SeatStatus.HELD])),
+        available_now=Count("id", filter=on_sale_now & seat_available_q(now=now)),
+    )
+    return ConcertInventory(
+        available_now=counts["available_now"], unsold=counts["unsold"], seats=counts["seats"]
+    )
+
+
+def concerts_selling(*, now: datetime) -> QuerySet[Concert]:
+    """Concerts whose sale is scheduled or open and not ended: at least one schedule not closed yet.
+    One query over the catalog (an index range on schedules per concert), whatever the queues hold."""
+    not_closed = Schedule.objects.filter(concert=OuterRef("pk"), starts_at__gt=now).filter(
+        Q(sales_close_at__isnull=True) | Q(sales_close_at__gt=now)
+    )
+    return Concert.objects.filter(Exists(not_closed)).order_by("pk")

@@ -11,6 +11,11 @@ from django.db import connection, transaction
 
 from concerts import seat_map_cache
 from concerts.errors import SeatNotBlockable, SeatNotBlocked
+from concerts.inventory import (
+    inventory_changed_for_schedules,
+    inventory_changed_for_seats,
+    inventory_changed_on_commit,
+)
 from concerts.models import Concert, Schedule, Seat, SeatStatus
 from config import clock
 from config.db import atomic_with_retry
@@ -68,7 +73,23 @@ def seats_generate(
         seats = [Seat(schedule=schedule, number=n, grade=grade, price=seat_price) for n in numbers]
         created = Seat.objects.bulk_create(seats, batch_size=1000)
         transaction.on_commit(lambda: seat_map_invalidate(schedule_id=schedule.pk))
+        inventory_changed_on_commit(concert_id=schedule.concert_id)
         return created
+
+
+def concert_sale_set(*, concert_id: int, opens_at: datetime | None, seed: str, commitment: str) -> bool:
+    """Record a (re)scheduled sale opening with its draw seed and commitment: one guarded statement,
+    refused (False) once the pre-queue has been drawn."""
+    return bool(
+        Concert.objects.filter(pk=concert_id, drawn_at__isnull=True).update(
+            sales_open_at=opens_at, draw_seed=seed, draw_commitment=commitment, updated_at=clock.now()
+        )
+    )
+
+
+def concert_mark_drawn(*, concert_id: int, drawn_at: datetime) -> bool:
+    """Record when the pre-queue was drawn, once (False when it already was)."""
+    return bool(Concert.objects.filter(pk=concert_id, drawn_at__isnull=True).update(drawn_at=drawn_at))
 
 
 def concert_set_queue_admission(
@@ -112,20 +133,30 @@ def seat_take_for_hold(
 
 def seat_sell(*, seat_id: int, reservation_id: uuid.UUID, now: datetime) -> bool:
     """HELD by this reservation and not lapsed -> SOLD."""
-    return bool(
+    sold = bool(
         Seat.objects.filter(
             pk=seat_id, status=SeatStatus.HELD, reservation_id=reservation_id, held_until__gt=now
         ).update(status=SeatStatus.SOLD, held_until=None, updated_at=now)
     )
+    if sold:
+        _seat_inventory_changed(seat_id=seat_id)
+    return sold
 
 
 def seat_release(*, seat_id: int, reservation_id: uuid.UUID, now: datetime) -> bool:
     """A hold or sale of this reservation -> AVAILABLE (cancel, refund, operator release)."""
-    return bool(
+    released = bool(
         Seat.objects.filter(
             pk=seat_id, status__in=[SeatStatus.HELD, SeatStatus.SOLD], reservation_id=reservation_id
         ).update(status=SeatStatus.AVAILABLE, held_until=None, reservation_id=None, updated_at=now)
     )
+    if released:
+        _seat_inventory_changed(seat_id=seat_id)
+    return released
+
+
+def _seat_inventory_changed(*, seat_id: int) -> None:
+    inventory_changed_for_seats(seat_ids=[seat_id])
 
 
 def seats_release_lapsed(*, now: datetime) -> int:
@@ -170,6 +201,7 @@ def _seat_ids_update(
         rows = cursor.fetchall()
     for schedule_id in sorted({row[1] for row in rows}):
         transaction.on_commit(functools.partial(seat_map_invalidate, schedule_id=schedule_id))
+    inventory_changed_for_schedules(schedule_ids=sorted({row[1] for row in rows}))
     return sorted(row[0] for row in rows)
 
 

@@ -29,3 +29,15 @@ class QueueThrottled(DomainError):
     def __init__(self, *, retry_after: int) -> None:
         self.retry_after = max(1, retry_after)
         super().__init__(f"Request was throttled. Expected available in {self.retry_after} seconds.")
+
+
+class QueueSoldOut(DomainError):
+    code = "sold_out"
+    status_code = 409
+    default_detail = "The concert is sold out."
+
+
+class SaleAlreadyDrawn(DomainError):
+    code = "sale_already_drawn"
+    status_code = 409
+    default_detail = "The sale's pre-queue has already been drawn; its opening can no longer change."

@@ -24,6 +24,11 @@ class QueueToken(models.Model):
     issued_at = models.DateTimeField()
     last_seen_at = models.DateTimeField(help_text="Last poll; a waiting token not seen for a while leaves.")
     expires_at = models.DateTimeField(null=True, blank=True)
+    queue_number = models.PositiveBigIntegerField(default=0, help_text="Join number within the concert.")
+    order_key = models.PositiveBigIntegerField(
+        default=0, help_text="Admission order: the draw rank for the drawn pre-queue, else the queue number."
+    )
+    expired_reason = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
@@ -42,7 +47,7 @@ class QueueToken(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["concert", "status", "id"], name="queue_token_fifo"),
+            models.Index(fields=["concert", "status", "order_key"], name="queue_token_order"),
             models.Index(fields=["concert", "status", "last_seen_at"], name="queue_token_last_seen"),
             models.Index(fields=["concert", "status", "expires_at"], name="queue_token_expiry"),
             models.Index(fields=["status", "concert"], name="queue_token_status_concert"),
@@ -50,6 +55,24 @@ class QueueToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token[:8]}… ({self.status})"
+
+
+class ConcertQueueState(models.Model):
+    """The database backend's per-concert queue state (the Redis backend keeps it in q:{c}:sale)."""
+
+    concert = models.OneToOneField(Concert, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    sequence = models.PositiveBigIntegerField(default=0, help_text="The last queue number given out.")
+    sold_out = models.BooleanField(null=True, help_text="As last published (null: never).")
+    seat_available = models.BooleanField(default=True)
+    paused = models.BooleanField(default=False)
+    rate = models.FloatField(null=True, help_text="Achieved admission pace, tokens per second.")
+    last_round_at = models.DateTimeField(null=True)
+    rounds = models.JSONField(default=list, help_text="Recent rounds [ms, admitted, room], newest first.")
+    admitted_total = models.PositiveBigIntegerField(default=0)
+    abandoned_total = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"queue state of concert {self.concert_id}"
 
 
 class ConcertQueue(Concert):

@@ -1,12 +1,12 @@
 """The waiting queue's services: what the API, the beat task, the admin and other apps call.
 
-Time comes from config.clock; the backend (Redis or the database) from settings.QUEUE_BACKEND.
+Time comes from config.clock; the backend (Redis or the database) from settings.QUEUE_BACKEND. The
+admission rounds and the sale opening live in queue_app/rounds.py and queue_app/sale.py.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,11 +16,27 @@ from django.db import IntegrityError, transaction
 from concerts.errors import ConcertNotFound
 from concerts.models import Concert
 from config import clock
+from queue_app import pace
 from queue_app.backends import get_backend
-from queue_app.backends.base import Admission, TokenState, TokenStatus
+from queue_app.backends.base import ExpiredReason, TokenState, TokenStatus
 from queue_app.concert_cache import concert_known
 from queue_app.conf import queue_settings, rate_limit
 from queue_app.errors import QueueTokenNotActive, QueueTokenNotFound, QueueTokenRequired
+from queue_app.rounds import queue_promote, queue_promote_all
+from queue_app.sale import queue_inventory_publish, sale_schedule
+
+__all__ = [
+    "QueueTokenView",
+    "queue_inventory_publish",
+    "queue_promote",
+    "queue_promote_all",
+    "queue_token_expire",
+    "queue_token_expire_with_transaction",
+    "queue_token_issue",
+    "queue_token_require_active",
+    "queue_token_status",
+    "sale_schedule",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -32,30 +48,50 @@ def _user_id(value: int | str) -> int:
     return int(value)
 
 
+def new_token_value(*, concert_id: int) -> str:
+    """ "<concert id>.<random>": the token carries its concert, so a poll finds its queue from it alone."""
+    return f"{concert_id}.{secrets.token_urlsafe(TOKEN_BYTES)}"
+
+
 @dataclass(frozen=True, slots=True)
 class QueueTokenView:
     token: str
     user_id: int
     concert_id: int
+    queue_number: int  # the join number within the concert, 1, 2, 3, ... in arrival order
     status: str  # WAITING, ACTIVE or EXPIRED
-    position: int  # 1 = next to be admitted; 0 when not waiting
-    estimated_wait_seconds: int
+    position: int | None  # 1 = next to be admitted; 0 when not waiting; None in the pre-queue
+    estimated_wait_seconds: int | None  # None: no honest estimate (not open, paused, no seat)
     expires_at: datetime | None  # None while waiting
     issued_at: datetime
+    expired_reason: str | None  # PAID, TIMED_OUT, ABANDONED, SOLD_OUT or OPERATOR when EXPIRED
+
+
+def _estimate(state: TokenState) -> int | None:
+    """Seconds until admission for a waiting token, from the pace actually achieved (queue_app/pace.py)."""
+    if state.status != TokenStatus.WAITING:
+        return 0
+    if state.position is None or state.pace.blocked:
+        return None
+    conf = queue_settings()
+    rate = state.pace.rate
+    if rate is None:  # no round recorded yet: the configured pace
+        rate = conf.batch / conf.interval_seconds
+    return pace.estimate_seconds(position=state.position, rate=rate, interval_seconds=conf.interval_seconds)
 
 
 def _view(state: TokenState) -> QueueTokenView:
-    conf = queue_settings()
-    wait = math.ceil(state.position / conf.batch) * conf.interval_seconds if state.position else 0
     return QueueTokenView(
         token=state.token,
         user_id=state.user_id,
         concert_id=state.concert_id,
+        queue_number=state.queue_number,
         status=state.status.value,
         position=state.position,
-        estimated_wait_seconds=wait,
+        estimated_wait_seconds=_estimate(state),
         expires_at=state.expires_at,
         issued_at=state.issued_at,
+        expired_reason=state.expired_reason.value if state.expired_reason else None,
     )
 
 
@@ -63,14 +99,15 @@ def queue_token_issue(
     *, user_id: int, concert_id: int, rate_limited: bool = False
 ) -> tuple[QueueTokenView, bool]:
     """The user's live token for the concert (asking again never moves them back), or a new one at the
-    back of the queue; True when created. `rate_limited` applies the per-user `queue_issue` rate (API)."""
+    back of the queue (in the pre-queue before the opening); True when created. `rate_limited` applies
+    the per-user `queue_issue` rate (API). Raises QueueSoldOut for a new token of a sold-out concert."""
     if not concert_known(concert_id=concert_id):
         raise ConcertNotFound()
     try:
         state, created = get_backend().issue(
             user_id=_user_id(user_id),
             concert_id=concert_id,
-            new_token=secrets.token_urlsafe(TOKEN_BYTES),
+            new_token=new_token_value(concert_id=concert_id),
             now=clock.now(),
             abandon_seconds=queue_settings().abandon_seconds,
             rate=rate_limit("queue_issue") if rate_limited else None,
@@ -119,52 +156,35 @@ def queue_token_require_active(*, token: str | None, user_id: int, concert_id: i
     return _view(state)
 
 
-def queue_token_expire(*, token: str) -> None:
-    """End a token now (a payment completed, or an operator said so). Idempotent; unknown is a no-op."""
-    get_backend().expire(token=token, now=clock.now())
+def queue_token_expire(*, token: str, reason: ExpiredReason | str = ExpiredReason.OPERATOR) -> None:
+    """End a token now (an operator said so, or `reason`). Idempotent; unknown is a no-op. A token that
+    had already lapsed or been abandoned keeps that reason."""
+    get_backend().expire(
+        token=token,
+        now=clock.now(),
+        reason=ExpiredReason(reason),
+        abandon_seconds=queue_settings().abandon_seconds,
+    )
 
 
-def queue_token_expire_with_transaction(*, token: str) -> None:
+def queue_token_expire_with_transaction(
+    *, token: str, reason: ExpiredReason | str = ExpiredReason.PAID
+) -> None:
     """Expire the token as part of the caller's transaction (a payment). The database backend writes
     inside it, so the token expires or not together with the payment. Redis cannot join a database
     transaction: there the token is expired once the transaction has committed, and should Redis fail
     at that moment the token still lapses at its TTL (logged)."""
     backend = get_backend()
+    why = ExpiredReason(reason)
+    abandon = queue_settings().abandon_seconds
     if backend.name == "database":
-        backend.expire(token=token, now=clock.now())
+        backend.expire(token=token, now=clock.now(), reason=why, abandon_seconds=abandon)
         return
 
     def expire_after_commit() -> None:
         try:
-            backend.expire(token=token, now=clock.now())
+            backend.expire(token=token, now=clock.now(), reason=why, abandon_seconds=abandon)
         except Exception:
             logger.warning("queue token not expired after commit; it lapses at its TTL", exc_info=True)
 
     transaction.on_commit(expire_after_commit)
-
-
-def queue_promote(*, concert_id: int) -> int:
-    """One admission round for one concert; returns how many tokens were admitted."""
-    concert = Concert.objects.filter(pk=concert_id).values("queue_paused", "queue_max_active").first()
-    if concert is None:
-        raise ConcertNotFound()
-    conf = queue_settings()
-    admission = Admission(
-        batch=conf.batch,
-        max_active=concert["queue_max_active"],
-        paused=concert["queue_paused"],
-        active_ttl_seconds=conf.active_ttl_seconds,
-        abandon_seconds=conf.abandon_seconds,
-    )
-    return get_backend().promote(concert_id=concert_id, now=clock.now(), admission=admission)
-
-
-def queue_promote_all() -> dict[int, int]:
-    """One admission round for every concert that has waiting tokens: {concert id: admitted}."""
-    admitted: dict[int, int] = {}
-    for concert_id in get_backend().concerts_with_waiting():
-        try:
-            admitted[concert_id] = queue_promote(concert_id=concert_id)
-        except ConcertNotFound:
-            logger.info("queue for deleted concert %s skipped", concert_id)
-    return admitted

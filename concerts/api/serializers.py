@@ -15,6 +15,12 @@ class ConcertOutput(serializers.Serializer):
 
 class ConcertDetailOutput(ConcertOutput):
     description = serializers.CharField()
+    sales_open_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the queue starts admitting; null: open now."
+    )
+    sold_out = serializers.BooleanField(
+        help_text="No seat of the concert's schedules on sale is AVAILABLE or HELD any more."
+    )
 
 
 class ScheduleListQuery(serializers.Serializer):

@@ -56,7 +56,7 @@ class ConcertDetailView(GenericAPIView):
         operation_id="concerts_retrieve",
     )
     def get(self, request: Request, concert_id: int) -> Response:
-        return Response(ConcertDetailOutput(selectors.concert_get(concert_id=concert_id)).data)
+        return Response(ConcertDetailOutput(selectors.concert_detail(concert_id=concert_id)).data)
 
 
 class ScheduleListView(_PublicList):

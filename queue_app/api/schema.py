@@ -38,6 +38,7 @@ class QueueTokenIssueDoc(_DocumentationOnly):
             (400, PROBLEM): _problem("`invalid`: bad body"),
             (401, PROBLEM): _problem("`not_authenticated` / `authentication_failed`"),
             (404, PROBLEM): _problem("`not_found`: no such concert"),
+            (409, PROBLEM): _problem("`sold_out`: the concert is sold out (no new token)"),
             (415, PROBLEM): _problem("`unsupported_media_type`: the body is not application/json"),
             (429, PROBLEM): _problem("`throttled`, with Retry-After"),
             (503, PROBLEM): _problem("`service_unavailable`, with Retry-After"),

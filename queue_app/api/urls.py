@@ -10,4 +10,5 @@ urlpatterns: list[URLPattern] = [
         name="queue-token-issue",
     ),
     path("queue/status", documented(views.queue_status, schema.QueueStatusDoc), name="queue-status"),
+    path("concerts/<int:concert_id>/queue", views.QueueOverviewView.as_view(), name="concert-queue"),
 ]

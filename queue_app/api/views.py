@@ -10,21 +10,32 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.api.plain import authenticated_user_id, iso_datetime, json_body, plain_endpoint, positive_ints
-from queue_app import services
+from config.api.schema import problem_responses
+from queue_app import selectors, services
+from queue_app.api.serializers import QueueOverviewOutput
 from queue_app.errors import QueueTokenRequired
+
+OVERVIEW_MAX_AGE_SECONDS = 1
 
 
 def token_body(view: services.QueueTokenView) -> dict[str, Any]:
     return {
         "token": view.token,
         "concert_id": view.concert_id,
+        "queue_number": view.queue_number,
         "status": view.status,
         "position": view.position,
         "estimated_wait_seconds": view.estimated_wait_seconds,
         "expires_at": iso_datetime(view.expires_at),
         "issued_at": iso_datetime(view.issued_at),
+        "expired_reason": view.expired_reason,
     }
 
 
@@ -52,3 +63,25 @@ def queue_status(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(token_body(view))
     response["Cache-Control"] = "no-store"
     return response
+
+
+class QueueOverviewView(APIView):
+    """GET /concerts/{id}/queue: public, cheap, cacheable for a second."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="concerts_queue_retrieve",
+        summary="A concert's sale and queue at a glance",
+        description="The state of the sale (SCHEDULED, OPEN, PAUSED, SOLD_OUT), the queue's counts, the "
+        "honest wait for a token taken now and the verifiable draw (commitment now, seed once drawn). "
+        "Reading it at or after the opening performs the draw if nobody has. May be cached for a second.",
+        responses={200: QueueOverviewOutput, **problem_responses((404, "`not_found`: no such concert"), 503)},
+        tags=["queue"],
+    )
+    def get(self, request: Request, concert_id: int) -> Response:
+        overview = selectors.queue_overview(concert_id=concert_id)
+        response = Response(QueueOverviewOutput(overview).data)
+        response["Cache-Control"] = f"public, max-age={OVERVIEW_MAX_AGE_SECONDS}"
+        return response

@@ -2,7 +2,9 @@
 
 A status poll is one EVALSHA (token fields, rank, last-seen update, rate-limit count); issuing is one
 EVALSHA; an admission round is one EVALSHA, so concurrent rounds serialize inside Redis and can neither
-admit a token twice nor pass the cap. Layout and time rules: redis_scripts.py.
+admit a token twice nor pass the cap. The one exception is the opening: the first call that finds the
+draw due computes it (queue_app/backends/redis_draw.py) and calls again. Layout and time rules:
+redis_scripts.py.
 """
 
 from __future__ import annotations
@@ -14,16 +16,41 @@ from typing import Any
 from redis.commands.core import Script
 
 from config.redis import get_redis
+from queue_app import pace
 from queue_app.backends import redis_scripts
-from queue_app.backends.base import Admission, QueueCounts, TokenState, TokenStatus
+from queue_app.backends.base import (
+    Admission,
+    ExpiredReason,
+    Pace,
+    QueueCounts,
+    QueueSnapshot,
+    RoundResult,
+    TokenState,
+    TokenStatus,
+)
 from queue_app.conf import RateLimit
-from queue_app.errors import QueueThrottled
+from queue_app.errors import QueueSoldOut, QueueThrottled
 
 RETENTION_MS = 24 * 3600 * 1000  # an ended token keeps answering EXPIRED (not 404) this long
 SWEEP_LIMIT = 200  # abandoned/lapsed tokens tidied per script call; the rest wait for the next one
+SOLD_OUT_CHUNK = 1000  # waiting tokens ended as SOLD_OUT per script call (Redis blocks while one runs)
 MAX_TOKEN_LENGTH = 128
+DRAW_ATTEMPTS = 5
 
 _STATUS = {"W": TokenStatus.WAITING, "A": TokenStatus.ACTIVE, "E": TokenStatus.EXPIRED}
+
+
+def key(concert_id: int, name: str) -> str:
+    """A key of one concert's queue: every one carries the concert's hash tag (one cluster slot)."""
+    return f"q:{{{concert_id}}}:{name}"
+
+
+def token_concert(token: str) -> int | None:
+    """The concert a token value belongs to ("<concert id>.<random>"), or None when malformed."""
+    head, dot, _ = token.partition(".")
+    if not dot or not head.isdigit() or len(head) > 19:
+        return None
+    return int(head)
 
 
 @cache
@@ -52,6 +79,32 @@ def _throttled(retry_ms: int) -> QueueThrottled:
     return QueueThrottled(retry_after=-(-int(retry_ms) // 1000))
 
 
+def _pace(blocked: Any, rate: Any) -> Pace:
+    return Pace(blocked=int(blocked) == 1, rate=float(rate) if rate not in ("", None) else None)
+
+
+def _state(token: str, user_id: int, concert_id: int, fields: list[Any]) -> TokenState:
+    status, position, issued, expires, number, reason, blocked, rate = fields
+    return TokenState(
+        token=token,
+        user_id=user_id,
+        concert_id=concert_id,
+        queue_number=int(number),
+        status=_STATUS[status],
+        position=None if int(position) == -1 else int(position),
+        issued_at=_at(issued),
+        expires_at=_at(expires) if expires != "" else None,
+        expired_reason=ExpiredReason(reason) if status == "E" and reason else None,
+        pace=_pace(blocked, rate),
+    )
+
+
+def _draw_first(concert_id: int, now: datetime) -> None:
+    from queue_app.backends.redis_draw import draw
+
+    draw(concert_id=concert_id, now=now)
+
+
 class RedisQueueBackend:
     name = "redis"
 
@@ -65,33 +118,27 @@ class RedisQueueBackend:
         abandon_seconds: int,
         rate: RateLimit | None,
     ) -> tuple[TokenState, bool]:
-        reply = _run(
-            redis_scripts.ISSUE,
-            [f"q:c:{concert_id}:u:{user_id}", f"q:t:{new_token}"],
-            [
-                user_id,
-                concert_id,
-                new_token,
-                _ms(now),
-                abandon_seconds * 1000,
-                *_rate_args(rate),
-                RETENTION_MS,
-                SWEEP_LIMIT,
-            ],
-        )
+        keys = [key(concert_id, f"u:{user_id}"), key(concert_id, f"t:{new_token}"), key(concert_id, "sale")]
+        args = [
+            user_id,
+            concert_id,
+            new_token,
+            _ms(now),
+            abandon_seconds * 1000,
+            *_rate_args(rate),
+            RETENTION_MS,
+            SWEEP_LIMIT,
+        ]
+        reply = _run(redis_scripts.ISSUE, keys, args)
+        if int(reply[0]) == 2:
+            _draw_first(concert_id, now)
+            reply = _run(redis_scripts.ISSUE, keys, [*args[:5], 0, 1, *args[7:]])  # counted once
         if int(reply[0]) == -1:
             raise _throttled(reply[1])
-        created, token, status, position, issued, expires = reply
-        state = TokenState(
-            token=token,
-            user_id=user_id,
-            concert_id=concert_id,
-            status=_STATUS[status],
-            position=int(position),
-            issued_at=_at(issued),
-            expires_at=_at(expires) if expires != "" else None,
-        )
-        return state, int(created) == 1
+        if int(reply[0]) == -2:
+            raise QueueSoldOut()
+        created, token, *fields = reply
+        return _state(str(token), user_id, concert_id, fields), int(created) == 1
 
     def status(
         self,
@@ -103,76 +150,136 @@ class RedisQueueBackend:
         touch: bool = True,
         rate: RateLimit | None = None,
     ) -> TokenState | None:
-        if not token or len(token) > MAX_TOKEN_LENGTH:
+        concert_id = token_concert(token) if token and len(token) <= MAX_TOKEN_LENGTH else None
+        if concert_id is None:
             return None
-        reply = _run(
-            redis_scripts.STATUS,
-            [f"q:t:{token}"],
-            [
-                token,
-                _ms(now),
-                abandon_seconds * 1000,
-                "" if user_id is None else user_id,
-                int(touch),
-                *_rate_args(rate),
-                RETENTION_MS,
-                SWEEP_LIMIT,
-            ],
-        )
+        keys = [key(concert_id, f"t:{token}"), key(concert_id, "sale")]
+        args = [
+            token,
+            _ms(now),
+            abandon_seconds * 1000,
+            "" if user_id is None else user_id,
+            int(touch),
+            *_rate_args(rate),
+            RETENTION_MS,
+            SWEEP_LIMIT,
+            concert_id,
+        ]
+        reply = _run(redis_scripts.STATUS, keys, args)
+        if int(reply[0]) == 2:
+            _draw_first(concert_id, now)
+            reply = _run(redis_scripts.STATUS, keys, [*args[:5], 0, 1, *args[7:]])  # counted once
         if int(reply[0]) == 0:
             return None
         if int(reply[0]) == -1:
             raise _throttled(reply[1])
-        _, owner, concert, status, position, issued, expires = reply
-        return TokenState(
-            token=token,
-            user_id=int(owner),
-            concert_id=int(concert),
-            status=_STATUS[status],
-            position=int(position),
-            issued_at=_at(issued),
-            expires_at=_at(expires) if expires != "" else None,
-        )
+        _, owner, concert, *fields = reply
+        return _state(token, int(owner), int(concert), fields)
 
-    def expire(self, *, token: str, now: datetime) -> bool:
-        if not token or len(token) > MAX_TOKEN_LENGTH:
+    def expire(self, *, token: str, now: datetime, reason: ExpiredReason, abandon_seconds: int) -> bool:
+        concert_id = token_concert(token) if token and len(token) <= MAX_TOKEN_LENGTH else None
+        if concert_id is None:
             return False
-        return bool(_run(redis_scripts.EXPIRE, [f"q:t:{token}"], [token, _ms(now)]))
+        keys = [key(concert_id, f"t:{token}"), key(concert_id, "sale")]
+        args = [token, _ms(now), concert_id, reason.value, abandon_seconds * 1000]
+        result = int(_run(redis_scripts.EXPIRE, keys, args))
+        if result == 2:
+            _draw_first(concert_id, now)
+            result = int(_run(redis_scripts.EXPIRE, keys, args))
+        return result == 1
 
-    def promote(self, *, concert_id: int, now: datetime, admission: Admission) -> int:
+    def promote(self, *, concert_id: int, now: datetime, admission: Admission) -> RoundResult:
         cap = -1 if admission.max_active is None else admission.max_active
-        return int(
-            _run(
-                redis_scripts.PROMOTE,
-                [],
-                [
-                    concert_id,
-                    _ms(now),
-                    admission.abandon_seconds * 1000,
-                    admission.batch,
-                    cap,
-                    admission.active_ttl_seconds * 1000,
-                    int(admission.paused),
-                    RETENTION_MS,
-                    SWEEP_LIMIT,
-                ],
+        args = [
+            concert_id,
+            _ms(now),
+            admission.abandon_seconds * 1000,
+            admission.batch,
+            cap,
+            admission.active_ttl_seconds * 1000,
+            int(admission.paused),
+            RETENTION_MS,
+            SWEEP_LIMIT,
+            int(admission.seat_available),
+            int(admission.sold_out),
+            pace.KEEP_ROUNDS,
+        ]
+        reply = _run(redis_scripts.PROMOTE, [key(concert_id, "sale")], args)
+        if int(reply[0]) == 2:
+            _draw_first(concert_id, now)
+            reply = _run(redis_scripts.PROMOTE, [key(concert_id, "sale")], args)
+        if int(reply[0]) != 1:
+            return RoundResult(ran=False, admitted=0)
+        admitted, left = int(reply[1]), int(reply[2])
+        while left > 0:
+            left = int(
+                _run(
+                    redis_scripts.SOLD_OUT, [key(concert_id, "sale")], [concert_id, _ms(now), SOLD_OUT_CHUNK]
+                )
             )
+        rate = pace.achieved_rate(
+            rounds=pace.parse_rounds(reply[3:]),
+            now_ms=_ms(now),
+            interval_seconds=admission.interval_seconds,
+        )
+        get_redis().hset(key(concert_id, "sale"), "r", "" if rate is None else repr(rate))
+        return RoundResult(ran=True, admitted=admitted)
+
+    def sale_publish(self, *, concert_id: int, opens_at: datetime | None, seed: str, drawn: bool) -> None:
+        fields = {"o": "" if opens_at is None else _ms(opens_at), "seed": seed}
+        if drawn:
+            fields["d"] = "1"
+        get_redis().hset(key(concert_id, "sale"), mapping=fields)
+
+    def inventory_publish(self, *, concert_id: int, sold_out: bool, seat_available: bool) -> None:
+        get_redis().hset(
+            key(concert_id, "sale"), mapping={"so": int(sold_out), "ns": int(not seat_available)}
         )
 
-    def concerts_with_waiting(self) -> list[int]:
-        return sorted(int(c) for c in get_redis().smembers("q:concerts"))
+    def draw(self, *, concert_id: int, now: datetime) -> bool:
+        from queue_app.backends.redis_draw import draw
+
+        return draw(concert_id=concert_id, now=now)
+
+    def snapshot(self, *, concert_id: int, now: datetime, abandon_seconds: int) -> QueueSnapshot:
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.hmget(key(concert_id, "sale"), ["d", "dt", "so", "at", "ab", "ns"])
+        pipe.zcount(key(concert_id, "seen"), f"({_ms(now) - abandon_seconds * 1000}", "+inf")
+        pipe.zcount(key(concert_id, "active"), f"({_ms(now)}", "+inf")
+        pipe.lrange(key(concert_id, "rounds"), 0, -1)
+        (drawn, drawn_ms, sold_out, admitted, abandoned, no_seat), waiting, active, rounds = pipe.execute()
+        return QueueSnapshot(
+            waiting=int(waiting),
+            active=int(active),
+            drawn=drawn == "1",
+            drawn_at=_at(drawn_ms) if drawn_ms else None,
+            sold_out=None if sold_out in (None, "") else sold_out == "1",
+            seat_available=no_seat != "1",
+            rounds=pace.parse_rounds(rounds),
+            admitted_total=int(admitted or 0),
+            abandoned_total=int(abandoned or 0),
+        )
 
     def counts(self, *, concert_id: int, now: datetime, abandon_seconds: int) -> QueueCounts:
         pipe = get_redis().pipeline(transaction=False)
-        pipe.zcount(f"q:c:{concert_id}:seen", f"({_ms(now) - abandon_seconds * 1000}", "+inf")
-        pipe.zcount(f"q:c:{concert_id}:active", f"({_ms(now)}", "+inf")
+        pipe.zcount(key(concert_id, "seen"), f"({_ms(now) - abandon_seconds * 1000}", "+inf")
+        pipe.zcount(key(concert_id, "active"), f"({_ms(now)}", "+inf")
         waiting, active = pipe.execute()
         return QueueCounts(waiting=int(waiting), active=int(active))
+
+    def last_round_at(self, *, concert_ids: list[int]) -> dict[int, datetime | None]:
+        pipe = get_redis().pipeline(transaction=False)
+        for concert_id in concert_ids:
+            pipe.hget(key(concert_id, "sale"), "rt")
+        return {
+            concert_id: _at(at) if at else None
+            for concert_id, at in zip(concert_ids, pipe.execute(), strict=True)
+        }
 
     def live_token_for(
         self, *, user_id: int, concert_id: int, now: datetime, abandon_seconds: int
     ) -> str | None:
-        token = get_redis().get(f"q:c:{concert_id}:u:{user_id}")
+        token = get_redis().get(key(concert_id, f"u:{user_id}"))
         if not token:
             return None
         token = str(token)

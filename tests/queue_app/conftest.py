@@ -51,3 +51,17 @@ def queue_settings(settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_ACTIVE_TTL_SECONDS = 600
     settings.QUEUE_ABANDON_SECONDS = 300
     return settings
+
+
+def on_sale_concert(seats: int = 50, **fields):  # type: ignore[no-untyped-def]
+    """A concert with one schedule on sale now and `seats` AVAILABLE seats (rounds admit only while a
+    seat is available)."""
+    from tests.factories import ConcertFactory, schedule_with_seats
+
+    concert = ConcertFactory(**fields)
+    schedule_with_seats(seats, concert=concert)
+    return concert
+
+
+def on_sale_concerts(count: int, **fields):  # type: ignore[no-untyped-def]
+    return [on_sale_concert(**fields) for _ in range(count)]

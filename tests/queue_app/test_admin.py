@@ -5,7 +5,8 @@ from django.test import Client
 
 from concerts.models import Concert
 from queue_app.services import queue_token_issue, queue_token_status
-from tests.factories import ConcertFactory, UserFactory
+from tests.factories import UserFactory
+from tests.queue_app.conftest import on_sale_concert, on_sale_concerts
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def waiting_queue(concert: Concert, count: int) -> list[str]:
 @pytest.mark.embedded
 def test_the_queue_page_shows_counts_and_admission_settings(staff_client, settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 2
-    concert = ConcertFactory(name="Night Show", queue_max_active=40)
+    concert = on_sale_concert(name="Night Show", queue_max_active=40)
     waiting_queue(concert, 3)
     staff_client.post(page(concert), {"action": "promote"})
 
@@ -47,7 +48,7 @@ def test_the_queue_page_shows_counts_and_admission_settings(staff_client, settin
 
 def test_pause_resume_and_admit_a_batch_now(staff_client, settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 2
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     tokens = waiting_queue(concert, 3)
 
     assert staff_client.post(page(concert), {"action": "pause"}).status_code == 302
@@ -66,7 +67,7 @@ def test_pause_resume_and_admit_a_batch_now(staff_client, settings):  # type: ig
 
 
 def test_expire_a_users_token_by_email_or_id(staff_client):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     fan, other = UserFactory.create_batch(2)
     token = queue_token_issue(user_id=fan.pk, concert_id=concert.pk)[0].token
     other_token = queue_token_issue(user_id=other.pk, concert_id=concert.pk)[0].token
@@ -83,7 +84,7 @@ def test_expire_a_users_token_by_email_or_id(staff_client):  # type: ignore[no-u
 
 
 def test_changelist_actions_pause_and_admit(staff_client):  # type: ignore[no-untyped-def]
-    first, second = ConcertFactory.create_batch(2)
+    first, second = on_sale_concerts(2)
     token = waiting_queue(first, 1)[0]
     changelist = "/admin/queue_app/concertqueue/"
     staff_client.post(changelist, {"action": "pause_admission", "_selected_action": [first.pk, second.pk]})
@@ -94,7 +95,7 @@ def test_changelist_actions_pause_and_admit(staff_client):  # type: ignore[no-un
 
 
 def test_the_queue_page_is_for_staff_only(client, auth_client):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     assert client.get(page(concert)).status_code == 302  # to the login page
     fan = Client()
     fan.force_login(UserFactory())
@@ -106,7 +107,7 @@ def test_the_queue_page_is_for_staff_only(client, auth_client):  # type: ignore[
 
 def test_the_token_admin_is_read_only(staff_client, settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_BACKEND = "database"
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     fan = UserFactory()
     queue_token_issue(user_id=fan.pk, concert_id=concert.pk)
     listing = staff_client.get("/admin/queue_app/queuetoken/")

@@ -6,8 +6,9 @@ import pytest
 from queue_app.api.serializers import QueueTokenOutput
 from queue_app.services import queue_promote
 from tests.conftest import client_for
-from tests.factories import ConcertFactory, UserFactory
+from tests.factories import UserFactory
 from tests.problems import assert_problem
+from tests.queue_app.conftest import on_sale_concert
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def slow_rates(settings, **rates: str) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.embedded
 def test_issue_creates_a_token_then_returns_the_same_one(auth_client):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     created = auth_client.post(TOKENS, {"concert_id": concert.pk}, format="json")
     assert created.status_code == 201, created.content
     assert created["Content-Type"] == "application/json"
@@ -45,7 +46,7 @@ def test_issue_creates_a_token_then_returns_the_same_one(auth_client):  # type: 
 
 @pytest.mark.embedded
 def test_tokens_of_several_users_come_back_in_fifo_order(db):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     clients = [client_for(user) for user in UserFactory.create_batch(3)]
     bodies = [c.post(TOKENS, {"concert_id": concert.pk}, format="json").json() for c in clients]
     assert [b["position"] for b in bodies] == [1, 2, 3]
@@ -53,7 +54,7 @@ def test_tokens_of_several_users_come_back_in_fifo_order(db):  # type: ignore[no
 
 
 def test_issue_needs_a_valid_bearer_token(api_client):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     response = api_client.post(TOKENS, {"concert_id": concert.pk}, format="json")
     assert_problem(response, 401, "not_authenticated")
     assert response["WWW-Authenticate"].startswith("Bearer")
@@ -85,7 +86,7 @@ def test_issue_for_an_unknown_concert_is_404(auth_client):  # type: ignore[no-un
 
 def test_issue_is_throttled_per_user_with_retry_after(auth_client, other_client, settings):  # type: ignore[no-untyped-def]
     slow_rates(settings, queue_issue="2/minute")
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     for _ in range(2):
         assert auth_client.post(TOKENS, {"concert_id": concert.pk}, format="json").status_code in (200, 201)
     response = auth_client.post(TOKENS, {"concert_id": concert.pk}, format="json")
@@ -99,7 +100,7 @@ def test_issue_is_throttled_per_user_with_retry_after(auth_client, other_client,
 
 @pytest.mark.embedded
 def test_status_needs_only_the_queue_token_header(auth_client, api_client, user):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     issued = auth_client.post(TOKENS, {"concert_id": concert.pk}, format="json").json()
 
     anonymous = poll(api_client, issued["token"])
@@ -109,7 +110,7 @@ def test_status_needs_only_the_queue_token_header(auth_client, api_client, user)
 
 
 def test_status_follows_admission(auth_client, user):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     token = auth_client.post(TOKENS, {"concert_id": concert.pk}, format="json").json()["token"]
     queue_promote(concert_id=concert.pk)
     body = poll(auth_client, token).json()
@@ -129,19 +130,19 @@ def test_status_of_an_unknown_token_is_404(api_client):  # type: ignore[no-untyp
 
 
 def test_status_with_another_users_authorization_is_404(auth_client, other_client):  # type: ignore[no-untyped-def]
-    token = auth_client.post(TOKENS, {"concert_id": ConcertFactory().pk}, format="json").json()["token"]
+    token = auth_client.post(TOKENS, {"concert_id": on_sale_concert().pk}, format="json").json()["token"]
     assert_problem(poll(other_client, token), 404, "queue_token_not_found")
 
 
 def test_status_with_a_broken_authorization_is_401(api_client, auth_client):  # type: ignore[no-untyped-def]
-    token = auth_client.post(TOKENS, {"concert_id": ConcertFactory().pk}, format="json").json()["token"]
+    token = auth_client.post(TOKENS, {"concert_id": on_sale_concert().pk}, format="json").json()["token"]
     api_client.credentials(HTTP_AUTHORIZATION="Bearer forged")
     assert_problem(poll(api_client, token), 401, "authentication_failed")
 
 
 def test_status_is_throttled_per_token_owner(auth_client, api_client, settings):  # type: ignore[no-untyped-def]
     slow_rates(settings, queue_status="3/minute")
-    token = auth_client.post(TOKENS, {"concert_id": ConcertFactory().pk}, format="json").json()["token"]
+    token = auth_client.post(TOKENS, {"concert_id": on_sale_concert().pk}, format="json").json()["token"]
     for _ in range(3):
         assert poll(api_client, token).status_code == 200
     response = poll(api_client, token)

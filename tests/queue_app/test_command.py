@@ -5,7 +5,8 @@ from django.core.management import CommandError, call_command
 
 from queue_app import tasks
 from queue_app.services import queue_token_issue, queue_token_status
-from tests.factories import ConcertFactory, UserFactory
+from tests.factories import UserFactory
+from tests.queue_app.conftest import on_sale_concert, on_sale_concerts
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ def waiting(concert, count: int) -> list[str]:  # type: ignore[no-untyped-def]
 @pytest.mark.embedded
 def test_promote_queue_admits_every_concert_and_prints_counts(capsys, settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 2
-    busy, quiet = ConcertFactory.create_batch(2)
+    busy, quiet = on_sale_concerts(2)
     tokens = waiting(busy, 3)
     waiting(quiet, 1)
 
@@ -33,7 +34,7 @@ def test_promote_queue_admits_every_concert_and_prints_counts(capsys, settings):
 
 
 def test_promote_queue_for_one_concert(capsys):  # type: ignore[no-untyped-def]
-    chosen, other = ConcertFactory.create_batch(2)
+    chosen, other = on_sale_concerts(2)
     waiting(chosen, 1)
     left = waiting(other, 1)
     call_command("promote_queue", "--concert", str(chosen.pk))
@@ -48,7 +49,7 @@ def test_promote_queue_for_an_unknown_concert_fails():  # type: ignore[no-untype
 
 def test_the_beat_task_runs_one_round_per_concert(settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 1
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     tokens = waiting(concert, 2)
     assert settings.CELERY_BEAT_SCHEDULE["queue-promote"]["task"] == tasks.queue_promote_all.name
     tasks.queue_promote_all.delay()  # eager in the test settings

@@ -4,6 +4,7 @@ real threads released together: no token is admitted twice and the cap is never 
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from django.db import connection, connections
 from queue_app import selectors
 from queue_app.models import QueueToken
 from queue_app.services import queue_promote, queue_token_issue, queue_token_status
-from tests.factories import ConcertFactory, UserFactory
+from tests.factories import UserFactory
+from tests.queue_app.conftest import on_sale_concert
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +54,7 @@ def active_count(tokens: list[str]) -> int:
 
 def test_concurrent_rounds_never_pass_the_cap(settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 5
-    concert = ConcertFactory(queue_max_active=7)
+    concert = on_sale_concert(queue_max_active=7)
     tokens = waiting_tokens(concert, 30)
 
     admitted = all_at_once([lambda: queue_promote(concert_id=concert.pk)] * 8)
@@ -66,7 +68,7 @@ def test_concurrent_rounds_never_pass_the_cap(settings):  # type: ignore[no-unty
 
 def test_concurrent_rounds_never_admit_a_token_twice(settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 4
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     tokens = waiting_tokens(concert, 18)
 
     admitted = all_at_once([lambda: queue_promote(concert_id=concert.pk)] * 6)
@@ -77,7 +79,7 @@ def test_concurrent_rounds_never_admit_a_token_twice(settings):  # type: ignore[
 
 def test_the_beat_round_and_the_command_at_once(settings, capsys):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 3
-    concert = ConcertFactory(queue_max_active=4)
+    concert = on_sale_concert(queue_max_active=4)
     tokens = waiting_tokens(concert, 10)
 
     results = all_at_once(
@@ -94,7 +96,7 @@ def test_the_beat_round_and_the_command_at_once(settings, capsys):  # type: igno
 
 
 def test_one_user_asking_many_times_at_once_gets_one_token(backend):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     user = UserFactory()
 
     results = all_at_once([lambda: queue_token_issue(user_id=user.pk, concert_id=concert.pk)] * 8)
@@ -103,3 +105,30 @@ def test_one_user_asking_many_times_at_once_gets_one_token(backend):  # type: ig
     assert [created for _, created in results].count(True) == 1
     if backend == "database":
         assert QueueToken.objects.filter(user=user, concert=concert).count() == 1
+
+
+def test_concurrent_first_polls_after_the_opening_draw_once(backend, clock, monkeypatch):  # type: ignore[no-untyped-def]
+    from concerts.models import Concert
+    from queue_app.backends import database_draw, redis_draw
+    from queue_app.draw import draw_order
+    from queue_app.services import sale_schedule
+
+    concert = on_sale_concert()
+    sale_schedule(concert_id=concert.pk, opens_at=clock.now() + timedelta(seconds=60))
+    views = [queue_token_issue(user_id=u.pk, concert_id=concert.pk)[0] for u in UserFactory.create_batch(16)]
+    clock.advance(60)
+    draws = []
+
+    def counted(**kwargs):  # type: ignore[no-untyped-def]
+        draws.append(kwargs)
+        return draw_order(**kwargs)
+
+    monkeypatch.setattr(redis_draw if backend == "redis" else database_draw, "draw_order", counted)
+
+    polled = all_at_once([lambda v=v: queue_token_status(token=v.token) for v in views[:8]])
+
+    assert len(draws) == 1
+    seed = Concert.objects.get(pk=concert.pk).draw_seed
+    by_number = {v.queue_number: v.token for v in views}
+    order = [by_number[n] for n in draw_order(seed=seed, queue_numbers=by_number)]
+    assert [p.position for p in polled] == [order.index(v.token) + 1 for v in views[:8]]

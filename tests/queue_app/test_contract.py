@@ -18,6 +18,7 @@ from queue_app.services import (
     queue_token_status,
 )
 from tests.factories import ConcertFactory, UserFactory
+from tests.queue_app.conftest import on_sale_concert, on_sale_concerts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend", "queue_settings")]
 
@@ -33,7 +34,7 @@ def status(view):  # type: ignore[no-untyped-def]
 
 @pytest.mark.embedded
 def test_tokens_come_back_fifo_with_positions_and_estimates(clock):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     results = [queue_token_issue(user_id=u.pk, concert_id=concert.pk) for u in UserFactory.create_batch(3)]
 
     assert [created for _, created in results] == [True, True, True]
@@ -48,7 +49,7 @@ def test_tokens_come_back_fifo_with_positions_and_estimates(clock):  # type: ign
 
 @pytest.mark.embedded
 def test_asking_again_returns_the_live_token_and_never_moves_back(clock):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     first, second = UserFactory.create_batch(2)
     token = issue(first, concert)
     issue(second, concert)
@@ -65,7 +66,7 @@ def test_asking_again_returns_the_live_token_and_never_moves_back(clock):  # typ
 
 def test_token_values_are_unguessable_and_bound_to_user_and_concert():  # type: ignore[no-untyped-def]
     user = UserFactory()
-    concerts = ConcertFactory.create_batch(2)
+    concerts = on_sale_concerts(2)
     views = [issue(user, c) for c in concerts] + [issue(u, concerts[0]) for u in UserFactory.create_batch(20)]
     values = [v.token for v in views]
     assert len(set(values)) == len(values)
@@ -81,7 +82,7 @@ def test_issue_for_an_unknown_concert_is_not_found():  # type: ignore[no-untyped
 
 def test_status_of_an_unknown_or_someone_elses_token_is_not_found():  # type: ignore[no-untyped-def]
     owner, stranger = UserFactory.create_batch(2)
-    view = issue(owner, ConcertFactory())
+    view = issue(owner, on_sale_concert())
     with pytest.raises(QueueTokenNotFound):
         queue_token_status(token="no-such-token")
     with pytest.raises(QueueTokenNotFound):
@@ -91,7 +92,7 @@ def test_status_of_an_unknown_or_someone_elses_token_is_not_found():  # type: ig
 
 @pytest.mark.embedded
 def test_a_round_admits_the_oldest_batch_in_order(clock):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     views = [issue(u, concert) for u in UserFactory.create_batch(5)]
 
     assert queue_promote(concert_id=concert.pk) == 2
@@ -110,7 +111,7 @@ def test_a_round_admits_the_oldest_batch_in_order(clock):  # type: ignore[no-unt
 def test_the_cap_counts_only_live_active_tokens(clock, settings):  # type: ignore[no-untyped-def]
     settings.QUEUE_PROMOTION_BATCH_SIZE = 10
     settings.QUEUE_ABANDON_SECONDS = 3600  # nobody leaves while the actives lapse
-    concert = ConcertFactory(queue_max_active=3)
+    concert = on_sale_concert(queue_max_active=3)
     views = [issue(u, concert) for u in UserFactory.create_batch(6)]
 
     assert queue_promote(concert_id=concert.pk) == 3
@@ -125,7 +126,7 @@ def test_the_cap_counts_only_live_active_tokens(clock, settings):  # type: ignor
 
 
 def test_paused_admission_admits_nothing_until_resumed():  # type: ignore[no-untyped-def]
-    concert = ConcertFactory(queue_paused=True)
+    concert = on_sale_concert(queue_paused=True)
     view = issue(UserFactory(), concert)
     assert queue_promote(concert_id=concert.pk) == 0
     assert status(view).status == "WAITING"
@@ -135,7 +136,7 @@ def test_paused_admission_admits_nothing_until_resumed():  # type: ignore[no-unt
 
 @pytest.mark.embedded
 def test_an_active_token_expires_at_its_ttl_without_any_job(clock):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     user = UserFactory()
     view = issue(user, concert)
     queue_promote(concert_id=concert.pk)
@@ -153,7 +154,7 @@ def test_an_active_token_expires_at_its_ttl_without_any_job(clock):  # type: ign
 
 @pytest.mark.embedded
 def test_a_waiting_token_not_polled_leaves_the_queue(clock):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     gone, stays, late = (issue(u, concert) for u in UserFactory.create_batch(3))
     clock.advance(200)
     status(stays)
@@ -168,7 +169,7 @@ def test_a_waiting_token_not_polled_leaves_the_queue(clock):  # type: ignore[no-
 
 
 def test_the_admission_round_skips_and_clears_abandoned_tokens(clock):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     users = UserFactory.create_batch(4)
     views = [issue(u, concert) for u in users]
     clock.advance(250)
@@ -183,7 +184,7 @@ def test_the_admission_round_skips_and_clears_abandoned_tokens(clock):  # type: 
 
 
 def test_polling_keeps_a_waiting_token_in_the_queue(clock):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory(queue_paused=True)
+    concert = on_sale_concert(queue_paused=True)
     view = issue(UserFactory(), concert)
     for _ in range(5):
         clock.advance(299)
@@ -193,7 +194,7 @@ def test_polling_keeps_a_waiting_token_in_the_queue(clock):  # type: ignore[no-u
 
 
 def test_a_new_token_after_expiry_goes_to_the_back(clock):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     user, other = UserFactory.create_batch(2)
     first = issue(user, concert)
     queue_promote(concert_id=concert.pk)
@@ -208,7 +209,7 @@ def test_a_new_token_after_expiry_goes_to_the_back(clock):  # type: ignore[no-un
 
 @pytest.mark.embedded
 def test_expire_is_idempotent_and_ignores_unknown_tokens(clock):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     view = issue(UserFactory(), concert)
     queue_promote(concert_id=concert.pk)
     clock.advance(5)
@@ -221,7 +222,7 @@ def test_expire_is_idempotent_and_ignores_unknown_tokens(clock):  # type: ignore
 
 
 def test_a_waiting_token_expired_by_an_operator_leaves_the_queue():  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     first, second = (issue(u, concert) for u in UserFactory.create_batch(2))
     queue_token_expire(token=first.token)
     assert status(first).status == "EXPIRED"
@@ -232,7 +233,7 @@ def test_a_waiting_token_expired_by_an_operator_leaves_the_queue():  # type: ign
 
 @pytest.mark.embedded
 def test_require_active_checks_token_status_user_and_concert():  # type: ignore[no-untyped-def]
-    concert, elsewhere = ConcertFactory.create_batch(2)
+    concert, elsewhere = on_sale_concerts(2)
     user, stranger = UserFactory.create_batch(2)
     view = issue(user, concert)
     with pytest.raises(QueueTokenRequired):
@@ -256,15 +257,17 @@ def test_require_active_checks_token_status_user_and_concert():  # type: ignore[
             queue_token_require_active(token=token, user_id=user_id, concert_id=concert_id)
 
 
-def test_promote_all_visits_every_concert_with_waiting_tokens():  # type: ignore[no-untyped-def]
-    busy, quiet, idle = ConcertFactory.create_batch(3)
+def test_promote_all_runs_a_round_for_every_concert_on_sale(clock):  # type: ignore[no-untyped-def]
+    busy, quiet, idle = on_sale_concerts(3)
+    no_schedule = ConcertFactory()
     for user in UserFactory.create_batch(3):
         issue(user, busy)
     issue(UserFactory(), quiet)
-    assert queue_promote_all() == {busy.pk: 2, quiet.pk: 1}
-    assert queue_promote_all() == {busy.pk: 1}
-    assert queue_promote_all() == {}
-    assert idle.pk not in queue_promote_all()
+    issue(UserFactory(), no_schedule)
+    assert queue_promote_all() == {busy.pk: 2, quiet.pk: 1, idle.pk: 0}
+    assert queue_promote_all() == {}  # every concert's interval (10 s) has yet to elapse
+    clock.advance(10)
+    assert queue_promote_all() == {busy.pk: 1, quiet.pk: 0, idle.pk: 0}
 
 
 def test_promote_for_an_unknown_concert_is_not_found():  # type: ignore[no-untyped-def]
@@ -273,7 +276,7 @@ def test_promote_for_an_unknown_concert_is_not_found():  # type: ignore[no-untyp
 
 
 def test_live_token_lookup_for_the_admin(clock):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     user = UserFactory()
     assert selectors.queue_live_token_for_user(user_id=user.pk, concert_id=concert.pk) is None
     view = issue(user, concert)
@@ -288,7 +291,7 @@ def test_rate_limits_count_per_user_and_reset_with_the_window(clock, settings): 
         "DEFAULT_THROTTLE_RATES": {"queue_issue": "2/minute", "queue_status": "3/minute"},
     }
     clock.current = clock.current.replace(second=0)  # the start of a one-minute window
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     user, other = UserFactory.create_batch(2)
     for _ in range(2):
         view, _ = queue_token_issue(user_id=user.pk, concert_id=concert.pk, rate_limited=True)

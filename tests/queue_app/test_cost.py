@@ -13,8 +13,9 @@ from config.redis import get_redis
 from queue_app.backends import get_backend
 from queue_app.services import queue_token_issue
 from tests.conftest import client_for
-from tests.factories import ConcertFactory, UserFactory
+from tests.factories import UserFactory
 from tests.problems import assert_problem
+from tests.queue_app.conftest import on_sale_concert
 
 pytestmark = [pytest.mark.django_db]
 
@@ -45,7 +46,7 @@ def round_trips(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def test_a_poll_and_an_issue_touch_no_sql_and_make_one_redis_round_trip(round_trips):  # type: ignore[no-untyped-def]
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     first, second = UserFactory.create_batch(2)
     client, other = client_for(first), client_for(second)
     token = client.post(TOKENS, {"concert_id": concert.pk}, format="json").json()["token"]  # warms the cache
@@ -67,7 +68,7 @@ def test_a_poll_and_an_issue_touch_no_sql_and_make_one_redis_round_trip(round_tr
 
 def test_memory_per_waiting_token_is_small(capsys):  # type: ignore[no-untyped-def]
     """Issues N tokens straight into one concert's queue and sums MEMORY USAGE over every queue key."""
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     count = 2000
     for user_id in range(1, count + 1):  # the Redis queue needs no user rows
         queue_token_issue(user_id=user_id, concert_id=concert.pk)
@@ -87,7 +88,7 @@ def test_memory_per_waiting_token_is_small(capsys):  # type: ignore[no-untyped-d
 def test_issue_and_status_answer_503_fast_when_redis_is_down(settings):  # type: ignore[no-untyped-def]
     user = UserFactory()
     client = client_for(user)
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
@@ -96,7 +97,7 @@ def test_issue_and_status_answer_503_fast_when_redis_is_down(settings):  # type:
     try:
         started = time.monotonic()
         issued = client.post(TOKENS, {"concert_id": concert.pk}, format="json")
-        polled = client.get(STATUS, HTTP_X_QUEUE_TOKEN="anything")
+        polled = client.get(STATUS, HTTP_X_QUEUE_TOKEN=f"{concert.pk}.anything")
         elapsed = time.monotonic() - started
     finally:
         get_redis.cache_clear()
@@ -108,7 +109,7 @@ def test_issue_and_status_answer_503_fast_when_redis_is_down(settings):  # type:
 
 def test_a_status_poll_reads_only_its_own_keys(round_trips):  # type: ignore[no-untyped-def]
     """The poll is one script whose work is O(log n): it never walks the queue, whatever its length."""
-    concert = ConcertFactory()
+    concert = on_sale_concert()
     for user_id in range(1, 501):
         queue_token_issue(user_id=user_id, concert_id=concert.pk)
     last, _ = queue_token_issue(user_id=999_999, concert_id=concert.pk)
