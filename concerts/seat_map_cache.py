@@ -3,10 +3,11 @@
 Keys: `seatmap:{<schedule>}:ver` is a counter bumped after every committed seat change of the schedule;
 `seatmap:{<schedule>}:<version>:<filter>` holds the rendered JSON body. A reader looks both up in one
 round trip (a small Lua script); the braces are a Redis Cluster hash tag, so a schedule's keys share one
-slot and the script may read the body key it builds (one server ignores them). A bump makes every older body unreachable, so a reader that rendered from an
-older snapshot can only store it under a version nobody asks for any more. A body also expires at the
-earliest deadline of a hold it shows, so a lapsing hold turns AVAILABLE on the second, and within
-MAX_AGE_MS at the latest. Without Redis (embedded mode) there is no cache: every read renders.
+slot and the script may read the body key it builds (one server ignores them). A bump makes every
+older body unreachable, so a reader that rendered from an older snapshot can only store it under a
+version nobody asks for any more. A body also expires at the earliest deadline of a hold it shows, so a
+lapsing hold turns AVAILABLE on the second, and within MAX_AGE_MS at the latest. Without Redis (embedded
+mode) there is no cache: every read renders.
 """
 
 from __future__ import annotations
