@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from concerts.models import Concert
 from config.db import atomic_with_retry
@@ -38,7 +39,7 @@ class Sale:
 
 
 def sale_of(concert_id: int) -> Sale:
-    concert = Concert.objects.filter(pk=concert_id).values("sales_open_at", "drawn_at").first() or {}
+    concert: Any = Concert.objects.filter(pk=concert_id).values("sales_open_at", "drawn_at").first() or {}
     state = ConcertQueueState.objects.filter(pk=concert_id).first() or ConcertQueueState()
     return Sale(
         opens_at=concert.get("sales_open_at"),

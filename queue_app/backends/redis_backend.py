@@ -226,7 +226,10 @@ class RedisQueueBackend:
         return RoundResult(ran=True, admitted=admitted)
 
     def sale_publish(self, *, concert_id: int, opens_at: datetime | None, seed: str, drawn: bool) -> None:
-        fields = {"o": "" if opens_at is None else _ms(opens_at), "seed": seed}
+        fields: dict[Any, Any] = {
+            "o": "" if opens_at is None else _ms(opens_at),
+            "seed": seed,
+        }
         if drawn:
             fields["d"] = "1"
         get_redis().hset(key(concert_id, "sale"), mapping=fields)

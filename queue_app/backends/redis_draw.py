@@ -31,9 +31,12 @@ ATTEMPTS = 5
 
 
 def _due(concert_id: int, now_ms: int) -> tuple[bool, str]:
-    opens, drawn, seed = get_redis().hmget(key(concert_id, "sale"), ["o", "d", "seed"])
+    opens, drawn, seed = (
+        str(v) if v is not None else ""
+        for v in get_redis().hmget(key(concert_id, "sale"), ["o", "d", "seed"])
+    )
     due = bool(opens) and drawn != "1" and now_ms >= int(opens)
-    return due, seed or ""
+    return due, seed
 
 
 def draw(*, concert_id: int, now: datetime) -> bool:

@@ -131,6 +131,7 @@ def test_schedule_not_on_sale_is_closed():  # type: ignore[no-untyped-def]
     now = timezone.now()
     not_yet = ScheduleFactory(sales_open_at=now + timedelta(days=1))
     Seat.objects.create(schedule=not_yet, number=1, price=10)
+    ScheduleFactory(concert=not_yet.concert).seats.create(number=1, price=10)  # on sale: the queue admits
     fan = booker_for(not_yet)
     assert_problem(fan.hold(not_yet, 1), 409, "schedule_closed")
     past = ScheduleFactory(
