@@ -34,10 +34,11 @@ run: seed
 dev: seed
 	PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
-## The whole suite on real PostgreSQL and Redis, then the embedded smoke tests on SQLite.
+## The embedded smoke tests on SQLite, then the whole suite on real PostgreSQL and Redis, then the tests
+## that touch Redis again on a 3-master Redis Cluster (REDIS_CLUSTER=true; .ci/cluster-stage).
 test: install
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/pytest -q -m embedded -p no:cacheprovider
-	.ci/with-services $(BIN)/pytest -p no:cacheprovider
+	.ci/with-services bash -c '$(BIN)/pytest -p no:cacheprovider && .ci/cluster-stage $(BIN)/pytest'
 
 ## Walk the booking flow over HTTP against a running `make run` (same RESERVATION_HOLD_SECONDS for both).
 flow: install

@@ -274,31 +274,33 @@ class ServiceStack:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
-    def start_web(self) -> None:
-        """gunicorn (gthread, `web_workers` x `web_threads`, plus `web_args`); waits until `web_ready`
+    def start_web(self, name: str = "gunicorn", port: int | None = None, **env: str) -> None:
+        """gunicorn (gthread, `web_workers` x `web_threads`, plus `web_args`) as process `name` on `port`
+        (default: `http_port`), with `env` on top of the stack's environment; waits until `web_ready`
         answers 200 (within `web_ready_timeout` seconds) and every worker is forked."""
+        port = port or self.http_port
         self.spawn(
-            "gunicorn",
+            name,
             [
                 str(VENV_BIN / "gunicorn"),
                 "config.wsgi:application",
                 *self.web_args,
-                f"--bind=127.0.0.1:{self.http_port}",
+                f"--bind=127.0.0.1:{port}",
                 "--worker-class=gthread",
                 f"--workers={self.web_workers}",
                 f"--threads={self.web_threads}",
                 "--no-control-socket",
             ],
-            self.app_env(),
+            self.app_env(**env),
         )
-        ready = f"{self.base_url}{self.web_ready}"
+        ready = f"http://127.0.0.1:{port}{self.web_ready}"
         if not wait_until(lambda: http_status(ready) == 200, self.web_ready_timeout, 0.2):
-            raise RuntimeError(f"gunicorn did not answer 200 on {ready}:\n" + self.log_tail("gunicorn"))
-        wait_until(lambda: len(self.web_worker_pids()) == self.web_workers, 30)
+            raise RuntimeError(f"{name} did not answer 200 on {ready}:\n" + self.log_tail(name))
+        wait_until(lambda: len(self.web_worker_pids(name)) == self.web_workers, 30)
 
-    def web_worker_pids(self) -> list[int]:
+    def web_worker_pids(self, name: str = "gunicorn") -> list[int]:
         """The gunicorn master's children."""
-        proc = self.procs.get("gunicorn")
+        proc = self.procs.get(name)
         return [] if proc is None else children_of(proc.pid)
 
     def running(self, name: str) -> bool:

@@ -1,11 +1,13 @@
 """A schedule's seat map, kept serialized in Redis and invalidated by writes and by time.
 
-Keys: `seatmap:ver:{schedule}` is a counter bumped after every committed seat change of the schedule;
-`seatmap:{schedule}:{version}:{filter}` holds the rendered JSON body. A reader looks both up in one round
-trip (a small Lua script); a bump makes every older body unreachable, so a reader that rendered from an
-older snapshot can only store it under a version nobody asks for any more. A body also expires at the
-earliest deadline of a hold it shows, so a lapsing hold turns AVAILABLE on the second, and within
-MAX_AGE_MS at the latest. Without Redis (embedded mode) there is no cache: every read renders.
+Keys: `seatmap:{<schedule>}:ver` is a counter bumped after every committed seat change of the schedule;
+`seatmap:{<schedule>}:<version>:<filter>` holds the rendered JSON body. A reader looks both up in one
+round trip (a small Lua script); the braces are a Redis Cluster hash tag, so a schedule's keys share one
+slot and the script may read the body key it builds (one server ignores them). A bump makes every
+older body unreachable, so a reader that rendered from an older snapshot can only store it under a
+version nobody asks for any more. A body also expires at the earliest deadline of a hold it shows, so a
+lapsing hold turns AVAILABLE on the second, and within MAX_AGE_MS at the latest. Without Redis (embedded
+mode) there is no cache: every read renders.
 """
 
 from __future__ import annotations
@@ -28,12 +30,22 @@ return {version, redis.call('GET', ARGV[1] .. version .. ':' .. ARGV[2])}
 """
 
 
+def _tag(schedule_id: int) -> str:
+    """The hash tag every key of one schedule carries: one cluster slot per schedule."""
+    return f"seatmap:{{{schedule_id}}}:"
+
+
 def _version_key(schedule_id: int) -> str:
-    return f"seatmap:ver:{schedule_id}"
+    return f"{_tag(schedule_id)}ver"
 
 
 def _body_prefix(schedule_id: int) -> str:
-    return f"seatmap:{schedule_id}:"
+    return _tag(schedule_id)
+
+
+def body_pattern(schedule_id: int) -> str:
+    """A SCAN pattern matching every cached body of the schedule (not its version counter)."""
+    return f"{_body_prefix(schedule_id)}[0-9]*:*"
 
 
 def enabled() -> bool:

@@ -14,8 +14,10 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from redis.exceptions import ClusterError as RedisClusterError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import TryAgainError as RedisTryAgainError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -142,7 +144,10 @@ def exception_to_problem(exc: Exception) -> tuple[int, dict[str, Any], dict[str,
             headers["Retry-After"] = str(max(1, int(wait or 1)))
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return exc.status_code, problem_body(exc.status_code, code, str(detail)), headers
-    if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)):
+    # A Redis Cluster mid-failover or mid-resharding (CLUSTERDOWN, MASTERDOWN, TRYAGAIN) is an outage too;
+    # an unreachable cluster is a ConnectionError already (config/redis.py).
+    unavailable = (RedisConnectionError, RedisTimeoutError, RedisClusterError, RedisTryAgainError)
+    if isinstance(exc, (OperationalError, InterfaceError, *unavailable)):
         logger.warning("backing service unavailable: %s", exc)
         headers["Retry-After"] = str(SERVICE_RETRY_AFTER_SECONDS)
         return 503, problem_body(503, "service_unavailable", ServiceUnavailable.default_detail), headers

@@ -26,10 +26,10 @@ def _check_database() -> bool:
 def _check_redis() -> bool | None:
     if not settings.REDIS_URL:
         return None
-    from config.redis import get_redis
+    from config.redis import ping_all
 
     try:
-        return bool(get_redis().ping())
+        return ping_all()  # every master, on a cluster
     except Exception:
         logger.warning("readiness: redis unreachable", exc_info=True)
         return False

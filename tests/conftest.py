@@ -1,3 +1,4 @@
+import os
 import threading
 from datetime import datetime, timedelta
 
@@ -18,17 +19,26 @@ def pytest_report_header(config):
     if where != "sqlite3":
         where += f" at {database.get('HOST')}:{database.get('PORT')}"
     redis = settings.REDIS_URL or "none (embedded mode)"
+    if settings.REDIS_URL and settings.REDIS_CLUSTER:
+        redis = f"cluster at {settings.REDIS_URL} (Celery broker {os.environ.get('CELERY_BROKER_URL')})"
     return [f"database: {where}", f"redis: {redis}", f"queue backend: {settings.QUEUE_BACKEND}"]
 
 
 @pytest.fixture(autouse=True)
 def _clean_shared_state():
-    """Each test starts with an empty cache and an empty Redis (the database is handled by pytest-django)."""
+    """Each test starts with an empty cache and an empty Redis (the database is handled by pytest-django).
+    On a cluster every master is flushed (a plain FLUSHDB would reach one node)."""
     cache.clear()
     if settings.REDIS_URL:
+        from redis.cluster import RedisCluster
+
         from config.redis import get_redis
 
-        get_redis().flushdb()
+        client = get_redis()
+        if isinstance(client, RedisCluster):
+            client.flushdb(target_nodes=RedisCluster.PRIMARIES)
+        else:
+            client.flushdb()
     yield
 
 

@@ -3,7 +3,8 @@
 Two run modes:
 - embedded (no DATABASE_URL, no REDIS_URL): SQLite, the database-backed queue, local-memory cache,
   Celery on kombu's filesystem transport. Nothing to install.
-- full (DATABASE_URL + REDIS_URL): PostgreSQL, the Redis queue and cache, Celery on Redis.
+- full (DATABASE_URL + REDIS_URL): PostgreSQL, the Redis queue and cache, Celery on Redis. With
+  REDIS_CLUSTER=true, REDIS_URL is a Redis Cluster and Celery's broker is CELERY_BROKER_URL.
 """
 
 import os
@@ -11,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import build_logging_config
 
@@ -107,10 +109,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis / cache --------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# REDIS_CLUSTER=true: REDIS_URL names any node of a Redis Cluster (config/redis.py, config/cache_cluster.py).
+REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
+if REDIS_CLUSTER and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_CLUSTER=true needs REDIS_URL: the URL of any node of the cluster.")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache_cluster.RedisClusterCache"
+            if REDIS_CLUSTER
+            else "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cache",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -120,6 +128,18 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery ---------------------------------------------------------------------------------------
+# Celery's Redis transport needs one server (its queues are lists and its fan-out is pub/sub): on a
+# cluster the broker is a separate standalone Redis or RabbitMQ, named by CELERY_BROKER_URL.
+if REDIS_CLUSTER and not os.environ.get("CELERY_BROKER_URL"):
+    raise ImproperlyConfigured(
+        "REDIS_CLUSTER=true: Celery cannot use a Redis Cluster as its broker. Set CELERY_BROKER_URL to a "
+        "standalone Redis (redis://host:6379/0) or RabbitMQ (amqp://user:password@host:5672//)."
+    )
+if REDIS_CLUSTER and os.environ["CELERY_BROKER_URL"] == REDIS_URL:
+    raise ImproperlyConfigured(
+        "REDIS_CLUSTER=true: CELERY_BROKER_URL must name a standalone Redis or RabbitMQ, not the cluster "
+        "in REDIS_URL."
+    )
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _celery_dir = RUN_DIR / "celery"

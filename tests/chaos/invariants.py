@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import psycopg
 import redis
 
+from tests.chaos.queue_keys import active_key, wait_key
+
 # name -> SQL returning offending rows (at most a few are shown)
 SQL_INVARIANTS: dict[str, str] = {
     "no seat sold twice / at most one live reservation per seat": """
@@ -93,46 +95,59 @@ def check_database(database_url: str) -> list[Verdict]:
     return verdicts
 
 
-# One atomic look at every concert's queue (the load keeps running while it is checked).
+# One atomic look at one concert's queue (the load keeps running while it is checked). Every key of a
+# concert shares its hash tag, so on a cluster the script runs on the master of that slot.
 QUEUE_CHECK = """
 local problems, over = {}, {}
-local now = tonumber(ARGV[1])
-for i = 2, #ARGV, 2 do
-  local c, cap = ARGV[i], tonumber(ARGV[i + 1])
-  local wait, active = 'q:c:' .. c .. ':wait', 'q:c:' .. c .. ':active'
-  for _, t in ipairs(redis.call('ZRANGE', wait, 0, -1)) do
-    local s = redis.call('HGET', 'q:t:' .. t, 's')
-    if s ~= 'W' then table.insert(problems, c .. ': waiting token ' .. t .. ' is ' .. tostring(s)) end
-    if redis.call('ZSCORE', active, t) then
-      table.insert(problems, c .. ': token ' .. t .. ' waiting and active')
-    end
+local now, c, cap = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local wait, active = KEYS[1], KEYS[2]
+local function state(t) return redis.call('HGET', 'q:{' .. c .. '}:t:' .. t, 's') end
+for _, t in ipairs(redis.call('ZRANGE', wait, 0, -1)) do
+  local s = state(t)
+  if s ~= 'W' then table.insert(problems, c .. ': waiting token ' .. t .. ' is ' .. tostring(s)) end
+  if redis.call('ZSCORE', active, t) then
+    table.insert(problems, c .. ': token ' .. t .. ' waiting and active')
   end
-  for _, t in ipairs(redis.call('ZRANGE', active, 0, -1)) do
-    local s = redis.call('HGET', 'q:t:' .. t, 's')
-    if s and s ~= 'A' then table.insert(problems, c .. ': active token ' .. t .. ' is ' .. s) end
-  end
-  local live = redis.call('ZCOUNT', active, '(' .. now, '+inf')
-  if cap >= 0 and live > cap then table.insert(over, c .. ': ' .. live .. ' active > cap ' .. cap) end
 end
+for _, t in ipairs(redis.call('ZRANGE', active, 0, -1)) do
+  local s = state(t)
+  if s and s ~= 'A' then table.insert(problems, c .. ': active token ' .. t .. ' is ' .. s) end
+end
+local live = redis.call('ZCOUNT', active, '(' .. now, '+inf')
+if cap >= 0 and live > cap then table.insert(over, c .. ': ' .. live .. ' active > cap ' .. cap) end
 return {problems, over}
 """
 
 
-def check_queue(redis_url: str, caps: dict[int, int]) -> list[Verdict]:
+def queue_client(redis_url: str, cluster: bool = False) -> redis.Redis:
+    """A client of the queue's Redis: a single server, or a cluster through any node."""
+    if cluster:
+        return redis.RedisCluster.from_url(redis_url, decode_responses=True, socket_timeout=5)  # type: ignore[return-value]
+    return redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=5)
+
+
+def check_queue(
+    redis_url: str, caps: dict[int, int], concerts: list[int], cluster: bool = False
+) -> list[Verdict]:
     """The Redis queue's structure: a waiting token is W and not active, an active one is A, and no
     concert has more unexpired active tokens than its cap."""
-    r = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=5)
+    r = queue_client(redis_url, cluster)
+    problems: list[str] = []
+    over: list[str] = []
     try:
-        concerts = sorted({int(k.split(":")[2]) for k in r.scan_iter("q:c:*:seq", count=1000)})
-        args: list[int] = [int(time.time() * 1000)]
         for c in concerts:
-            args += [c, caps.get(c, -1)]
-        problems, over = r.eval(QUEUE_CHECK, 0, *args)
+            found, too_many = r.eval(  # type: ignore[misc]
+                QUEUE_CHECK, 2, wait_key(c), active_key(c), int(time.time() * 1000), c, caps.get(c, -1)
+            )
+            problems += found
+            over += too_many
     finally:
         r.close()
+    where = "cluster" if cluster else "Redis"
     return [
         Verdict(
-            f"queue ({len(concerts)} concerts): no token both waiting and active; states match their sets",
+            f"queue on {where} ({len(concerts)} concerts): no token both waiting and active; states match "
+            "their sets",
             not problems,
             "; ".join(problems[:3]),
         ),

@@ -155,6 +155,7 @@ class LoadDriver:
     bookers: list[Booker]
     watchers: list[Booker]  # the readers' users: their own queue tokens, never a booker's
     duration: float = 600.0
+    first_seat: int = 1  # the load books seats first_seat .. first_seat + seats - 1
     phase: str = "warm-up"
     records: list[Record] = field(default_factory=list)
     paid: list[PaymentAttempt] = field(default_factory=list)
@@ -239,8 +240,8 @@ class LoadDriver:
         with self._lock:
             n = next(self._seat_counter)
         if random.random() < 0.05:  # now and then a seat someone else probably has: contention
-            return random.randint(1, max(1, n))
-        return (n - 1) % self.seats + 1
+            return self.first_seat - 1 + random.randint(1, max(1, min(n, self.seats)))
+        return self.first_seat + (n - 1) % self.seats
 
     def _booker(self, booker: Booker, deadline: float) -> None:
         client = Http(self.port)
@@ -271,7 +272,9 @@ class LoadDriver:
             {**headers, "Idempotency-Key": str(uuid.uuid4())},
         )
         if hold.status != 201:
-            if hold.code == "queue_token_not_active" or hold.status in (0, 503):
+            # A token the queue no longer knows (its Redis was replaced, or lost a write in a failover)
+            # is given up like an inactive one.
+            if hold.code in ("queue_token_not_active", "queue_token_not_found") or hold.status in (0, 503):
                 booker.token = None
             return
         reservation_id = hold.body["id"]

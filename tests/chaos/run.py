@@ -19,7 +19,8 @@ from tests.chaos.invariants import Verdict, check_database, check_queue
 from tests.chaos.load import Booker, LoadDriver
 from tests.chaos.stack import Stack, wait_until
 
-LOAD_SEATS = 3500  # the load books seats 1..LOAD_SEATS; the rest are for the scripted probes
+LOAD_SEATS = 3500  # the loads book seats 1..LOAD_SEATS; the rest are for the scripted probes
+LB_SEATS = 1000  # the last LB_SEATS of them are the balancer's load's (fault 6)
 PROBE_SEATS = 200
 PRICE = 100
 CAP = 4
@@ -28,6 +29,8 @@ SCENARIOS = {
     "2": faults.fault_postgres_restart,
     "3": faults.fault_worker_and_beat,
     "4": faults.fault_web_worker_killed,
+    "5": faults.fault_cluster_failover,  # moves the stack onto a Redis Cluster for what follows
+    "6": faults.fault_two_web_nodes,
 }
 
 
@@ -50,6 +53,13 @@ def seed(counts: dict[str, int]) -> dict[str, object]:
     )
     capped = Concert.objects.create(name="Chaos Capped", price=PRICE, queue_max_active=CAP)
     Schedule.objects.create(concert=capped, starts_at=now + timedelta(days=30), sales_open_at=now)
+    fifo = Concert.objects.create(
+        name="Chaos FIFO", price=PRICE, queue_max_active=faults.FIFO_CAP, queue_paused=True
+    )
+    fifo_schedule = Schedule.objects.create(
+        concert=fifo, starts_at=now + timedelta(days=30), sales_open_at=now
+    )
+    Seat.objects.bulk_create([Seat(schedule=fifo_schedule, number=n, price=PRICE) for n in range(1, 21)])
     groups: dict[str, list[Booker]] = {}
     for group, n in counts.items():
         users = User.objects.bulk_create(
@@ -58,7 +68,13 @@ def seed(counts: dict[str, int]) -> dict[str, object]:
         for u in users:
             points_charge(user_id=u.pk, amount=1_000_000)
         groups[group] = [Booker(u.pk, str(AccessToken.for_user(u))) for u in users]
-    return {"concert": concert.pk, "schedule": schedule.pk, "capped": capped.pk, "groups": groups}
+    return {
+        "concert": concert.pk,
+        "schedule": schedule.pk,
+        "capped": capped.pk,
+        "fifo": fifo.pk,
+        "groups": groups,
+    }
 
 
 def print_verdicts(verdicts: list[Verdict], indent: str = "   ") -> None:
@@ -76,6 +92,13 @@ def restore(stack: Stack) -> None:
     """After a scenario that stopped short: every service running again for the next one."""
     if not stack.running("redis"):
         stack.start_redis()
+    if stack.cluster_mode:
+        for port in stack.cluster_ports:
+            if not stack.node_running(port):
+                stack.start_node(port)
+        wait_until(stack.cluster_healthy, 30, 0.2)
+    if not stack.running("gunicorn"):
+        stack.start_web()
     if not stack.running("worker"):
         stack.start_worker()
     if not stack.running("beat"):
@@ -95,7 +118,9 @@ def main(argv: list[str]) -> int:
         import django
 
         django.setup()
-        data = seed({"booker": 6, "watcher": 2, "probe": 16, "queuer": 24})
+        data = seed(
+            {"booker": 6, "watcher": 2, "probe": 24, "queuer": 24, "fifo": 12, "lbbooker": 6, "lbwatcher": 2}
+        )
         groups: dict[str, list[Booker]] = data["groups"]
         stack.start_web()
         stack.start_worker()
@@ -109,7 +134,7 @@ def main(argv: list[str]) -> int:
             port=stack.http_port,
             concert_id=data["concert"],
             schedule_id=data["schedule"],
-            seats=LOAD_SEATS,
+            seats=LOAD_SEATS - LB_SEATS,
             bookers=groups["booker"],
             watchers=groups["watcher"],
             duration=600,
@@ -130,8 +155,14 @@ def main(argv: list[str]) -> int:
             probes=groups["probe"],
             queuers=groups["queuer"],
             probe_seats=list(range(LOAD_SEATS + 1, LOAD_SEATS + PROBE_SEATS + 1)),
+            fifo_concert_id=data["fifo"],  # type: ignore[arg-type]
+            fifo_users=groups["fifo"],
+            lb_bookers=groups["lbbooker"],
+            lb_watchers=groups["lbwatcher"],
+            lb_seats=(LOAD_SEATS - LB_SEATS + 1, LB_SEATS),
         )
-        caps = {data["capped"]: CAP}
+        caps = {data["capped"]: CAP, data["fifo"]: faults.FIFO_CAP}
+        concerts = [data["concert"], data["capped"], data["fifo"]]
         for key in chosen:
             t0 = time.monotonic()
             try:
@@ -142,7 +173,12 @@ def main(argv: list[str]) -> int:
                 traceback.print_exc()
             result.seconds = time.monotonic() - t0
             restore(stack)
-            invariants = check_database(stack.database_url) + check_queue(stack.redis_url, caps)
+            invariants = check_database(stack.database_url) + check_queue(
+                stack.queue_redis_url,
+                caps,
+                concerts,
+                cluster=stack.cluster_mode,
+            )
             survived = result.ok
             held = all(v.ok for v in invariants)
             summary.append((result.name, survived, result.seconds, held))

@@ -13,7 +13,8 @@ import contextlib
 import os
 from pathlib import Path
 
-from bench.stackbase import REPO, ServiceStack, ensure_services, http_status, wait_until
+from bench.stackbase import REPO, ensure_services, http_status, wait_until
+from tests.chaos.cluster import ClusterStack
 
 __all__ = [
     "ACTIVE_TTL_SECONDS",
@@ -33,7 +34,7 @@ WEB_WORKERS = 2
 WEB_THREADS = 4
 
 
-class Stack(ServiceStack):
+class Stack(ClusterStack):
     name = "chaos"
     # fsync stays on: "no committed payment is lost" is asked of a production-like server.
     pg_settings = {"listen_addresses": "127.0.0.1", "max_connections": "200"}
@@ -52,6 +53,7 @@ class Stack(ServiceStack):
     def env_settings(self) -> dict[str, str]:
         lots = "1000000/minute"  # rate limits stay on (their Redis path is exercised) but never bite
         return {
+            **self.cluster_env(),  # REDIS_URL on the cluster once the stack has switched to it
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "RATE_LIMITS_ENABLED": "true",
             "RATE_LIMIT_QUEUE_ISSUE": lots,
@@ -65,6 +67,11 @@ class Stack(ServiceStack):
             "LOG_FORMAT": "json",
             "PROMETHEUS_MULTIPROC_DIR": str(self.work / "prometheus"),
         }
+
+    @property
+    def queue_redis_url(self) -> str:
+        """Where the queue lives: the standalone Redis, or a node of the cluster once switched to it."""
+        return self.cluster_env().get("REDIS_URL", self.redis_url)
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start_services(self) -> None:

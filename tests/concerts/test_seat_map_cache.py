@@ -60,7 +60,7 @@ def test_a_body_showing_a_hold_expires_at_the_hold_deadline(api_client, django_c
         held = fan.hold(schedule, 1).json()
     api_client.get(f"/api/v1/schedules/{schedule.pk}/seats")
     redis = get_redis()
-    keys = [k for k in redis.scan_iter(f"seatmap:{schedule.pk}:*")]
+    keys = list(redis.scan_iter(seat_map_cache.body_pattern(schedule.pk)))
     assert len(keys) == 1
     deadline_ms = (
         __import__("datetime").datetime.fromisoformat(held["expires_at"])

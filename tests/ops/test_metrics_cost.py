@@ -1,6 +1,6 @@
 """What a scrape of /metrics costs, as docs/operations.md states it: the queue gauges read the concert ids
-in one query, then each concert's counts (one Redis pipeline, or on the database the sale's opening and state and two
-counting queries)."""
+in one query, then each concert's counts (one Redis pipeline, or on the database the sale's opening and
+state and two counting queries)."""
 
 import pytest
 

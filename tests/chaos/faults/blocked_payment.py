@@ -30,6 +30,7 @@ class BlockedPayment:
     answer: Reply | None = None
     waiting: bool = False  # the request was seen waiting on the lock
     worker_pid: int | None = None  # the gunicorn worker serving it
+    port: int = 0  # the web node it is sent to (0: the stack's own)
 
     def __post_init__(self) -> None:
         self.user = self.ctx.probe_user()
@@ -60,7 +61,7 @@ class BlockedPayment:
                 lock_conn.close()
 
     def _pay(self, port: list[int]) -> None:
-        self.answer = Http(self.ctx.port).request(
+        self.answer = Http(self.port or self.ctx.port).request(
             "POST",
             "/api/v1/payments",
             {"reservation_id": self.reservation},

@@ -11,7 +11,9 @@ import time
 import redis
 
 from tests.chaos.faults.common import Ctx, FaultResult, judge_answers
+from tests.chaos.invariants import queue_client
 from tests.chaos.load import Booker
+from tests.chaos.queue_keys import active_key, token_key
 from tests.chaos.stack import ACTIVE_TTL_SECONDS, HOLD_SECONDS, REPO, wait_until
 
 
@@ -110,7 +112,7 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
     from queue_app.services import queue_token_expire  # the orchestrator runs Django on the same settings
 
     stack = ctx.stack
-    r = redis.Redis.from_url(stack.redis_url, decode_responses=True, socket_timeout=5)
+    r = queue_client(stack.queue_redis_url, stack.cluster_mode)
     half = len(ctx.queuers) // 2
 
     def join(queuers: list[Booker]) -> list[str]:
@@ -126,7 +128,7 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
         f"two beats: {len(tokens)} users wait for the capped concert (cap {ctx.cap})",
         len(tokens) == half,
     )
-    active_key = f"q:c:{ctx.cap_concert_id}:active"
+    active = active_key(ctx.cap_concert_id)
     peak = 0
     ended = 0
     stop = threading.Event()
@@ -137,9 +139,9 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
             if stop.is_set():
                 return
             now_ms = int(time.time() * 1000)
-            peak = max(peak, int(r.zcount(active_key, f"({now_ms}", "+inf")))
+            peak = max(peak, int(r.zcount(active, f"({now_ms}", "+inf")))
             if i % 20 == 0:
-                live = r.zrangebyscore(active_key, f"({now_ms}", "+inf", start=0, num=1)
+                live = r.zrangebyscore(active, f"({now_ms}", "+inf", start=0, num=1)
                 if live:  # ended through the queue service, as a completed payment does
                     queue_token_expire(token=live[0])
                     ended += 1
@@ -154,10 +156,11 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
         stack.stop_process("beat2")
         stack.stop_process("beat")
         res.notes.append(
-            f"two beats admitted {_admitted(r, tokens)} of {len(tokens)} waiting for the capped concert"
+            f"two beats admitted {_admitted(r, ctx.cap_concert_id, tokens)} of {len(tokens)} waiting for "
+            "the capped concert"
         )
         tokens += join(ctx.queuers[half:])
-        before = _admitted(r, tokens)
+        before = _admitted(r, ctx.cap_concert_id, tokens)
         loops = [
             subprocess.Popen(
                 [sys.executable, "-m", "tests.chaos.promote_loop", str(ctx.cap_concert_id), "6"],
@@ -177,7 +180,7 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
                 p.kill()
                 outputs.append(p.communicate()[0])
         by_loops = sum(int(o.split("admitted=")[1].split()[0]) for o in outputs if "admitted=" in o)
-        after = _admitted(r, tokens)
+        after = _admitted(r, ctx.cap_concert_id, tokens)
     finally:
         stop.set()
         watcher.join(timeout=10)
@@ -196,9 +199,9 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
     r.close()
 
 
-def _admitted(r: redis.Redis, tokens: list[str]) -> int:
+def _admitted(r: redis.Redis, concert_id: int, tokens: list[str]) -> int:
     """Tokens no longer waiting: admitted at some point (nobody abandons or leaves in this test)."""
     pipe = r.pipeline(transaction=False)
     for t in tokens:
-        pipe.hget(f"q:t:{t}", "s")
+        pipe.hget(token_key(concert_id, t), "s")
     return sum(1 for s in pipe.execute() if s in ("A", "E"))

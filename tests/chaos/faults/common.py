@@ -42,6 +42,11 @@ class Ctx:
     probes: list[Booker]  # fresh users for the scripted probes, one per use
     queuers: list[Booker]  # users who only queue for the capped concert
     probe_seats: list[int]  # seat numbers the load never takes
+    fifo_concert_id: int = 0  # paused, cap FIFO_CAP: the several-nodes FIFO check
+    fifo_users: list[Booker] = field(default_factory=list)
+    lb_bookers: list[Booker] = field(default_factory=list)  # the load through the balancer
+    lb_watchers: list[Booker] = field(default_factory=list)
+    lb_seats: tuple[int, int] = (0, 0)  # (first seat, count) the balancer's load books
 
     @property
     def port(self) -> int:
@@ -130,9 +135,9 @@ def judge_no_hang(res: FaultResult, records: list[Record], limit: float) -> None
     )
 
 
-def judge_paid_exist(res: FaultResult, ctx: Ctx) -> None:
-    """Every payment the load saw answered 201 exists, as answered."""
-    paid = list(ctx.driver.paid)
+def judge_paid_exist(res: FaultResult, ctx: Ctx, driver: LoadDriver | None = None, label: str = "") -> None:
+    """Every payment the load (`driver`, by default the main one) saw answered 201 exists, as answered."""
+    paid = list((driver or ctx.driver).paid)
     rows = {
         str(r[0]): r for r in ctx.sql("SELECT id, reservation_id::text, amount, status FROM payments_payment")
     }
@@ -144,7 +149,7 @@ def judge_paid_exist(res: FaultResult, ctx: Ctx) -> None:
         or rows[str(p.reply.body["id"])][2] != p.reply.body["amount"]
     ]
     res.check(
-        f"no committed payment lost: all {len(paid)} payments answered 201 so far exist as answered",
+        f"no committed payment lost: all {len(paid)} payments answered 201{label} so far exist as answered",
         not missing,
         "; ".join(f"payment {p.reply.body['id']} for {p.reservation_id}" for p in missing[:3]),
     )

@@ -1,0 +1,53 @@
+"""The seat map's cache on the cluster: a schedule's keys share one slot (its Lua lookup reads the body
+key it builds), schedules spread over the masters, and invalidating several at once crosses nodes."""
+
+import pytest
+from redis.cluster import RedisCluster
+
+from concerts import seat_map_cache
+from concerts.selectors import seat_map_json
+from tests.booking import on_sale_schedule
+from tests.cluster.conftest import master_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cache_on(settings):  # type: ignore[no-untyped-def]
+    settings.SEAT_MAP_CACHE_ENABLED = True
+
+
+def test_one_schedule_keys_share_a_slot(cluster):  # type: ignore[no-untyped-def]
+    version_key = seat_map_cache._version_key(42)
+    body_key = f"{seat_map_cache._body_prefix(42)}7:AVAILABLE"
+    assert cluster.keyslot(version_key) == cluster.keyslot(body_key)
+    assert cluster.keyslot(version_key) != cluster.keyslot(seat_map_cache._version_key(43))
+
+
+def test_maps_are_cached_and_invalidated_across_masters(cluster, api_client):  # type: ignore[no-untyped-def]
+    schedules = [on_sale_schedule(seats=2) for _ in range(12)]
+    masters = {master_of(cluster, seat_map_cache._version_key(s.pk)) for s in schedules}
+    assert len(masters) > 1
+    first = {s.pk: api_client.get(f"/api/v1/schedules/{s.pk}/seats").content for s in schedules}
+    for s in schedules:
+        version, body = seat_map_cache.lookup(schedule_id=s.pk, variant="ALL")
+        assert body == first[s.pk]  # served from the cluster
+        assert list(cluster.scan_iter(seat_map_cache.body_pattern(s.pk)))
+    seat_map_cache.invalidate(schedule_ids=[s.pk for s in schedules])  # one pipeline, several masters
+    for s in schedules:
+        version, body = seat_map_cache.lookup(schedule_id=s.pk, variant="ALL")
+        assert (version, body) == ("1", None)
+
+
+def test_a_stale_body_is_never_served_on_the_cluster(cluster):  # type: ignore[no-untyped-def]
+    schedule = on_sale_schedule(seats=1)
+    version, _ = seat_map_cache.lookup(schedule_id=schedule.pk, variant="ALL")
+    seat_map_cache.invalidate(schedule_ids=[schedule.pk])
+    seat_map_cache.store(
+        schedule_id=schedule.pk, version=version, variant="ALL", body=b"stale", ttl_ms=60_000
+    )
+    assert seat_map_json(schedule_id=schedule.pk) != b"stale"
+
+
+def test_flush_between_tests_reached_every_master(cluster):  # type: ignore[no-untyped-def]
+    assert cluster.dbsize(target_nodes=RedisCluster.PRIMARIES) == 0  # summed over the masters
