@@ -24,6 +24,7 @@ from concerts import selectors, services
 from concerts.models import Concert, Schedule, Seat, SeatStatus
 from concerts.seat_rules import seat_hold_is_live
 from config import clock
+from config.api.auth import request_user_id
 from config.db import atomic_with_retry
 from config.exceptions import InvalidInput
 
@@ -74,7 +75,7 @@ def change_seat_statuses(
             result = services.seats_unblock(seat_ids=seat_ids)
         if result.changed:
             LogEntry.objects.log_actions(
-                user_id=request.user.pk,
+                user_id=request_user_id(request),
                 queryset=list(Seat.objects.filter(pk__in=result.changed).select_related("schedule__concert")),
                 action_flag=CHANGE,
                 change_message="Blocked (taken off sale)" if block else "Unblocked (back on sale)",

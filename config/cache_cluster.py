@@ -13,7 +13,7 @@ master, as on a single server it empties the whole database). Single-key command
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -23,6 +23,10 @@ from config.redis import Cluster, cluster_client
 
 
 class RedisClusterCacheClient(RedisCacheClient):
+    # Set by RedisCacheClient.__init__ (the stubs do not declare them).
+    _servers: list[str]
+    _serializer: Any
+
     def __init__(
         self,
         servers: list[str],
@@ -45,12 +49,12 @@ class RedisClusterCacheClient(RedisCacheClient):
                     self._cluster = cluster_client(self._servers[0], **self._options)
         return self._cluster
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+    def get_many(self, keys: Iterable[Any]) -> dict[Any, Any]:
         keys = list(keys)
         values = self.get_client(None).mget_nonatomic(keys)
         return {k: self._serializer.loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
 
-    def set_many(self, data: dict[str, Any], timeout: int | None) -> None:
+    def set_many(self, data: Mapping[Any, Any], timeout: Any) -> None:
         client = self.get_client(None, write=True)
         if timeout == 0:  # as Django's client: a zero timeout deletes
             client.delete(*data)

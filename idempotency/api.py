@@ -7,7 +7,8 @@ DomainError or ValidationError to refuse. Example:
         def handler():
             data = ChargeInput(data=request.data)
             data.is_valid(raise_exception=True)
-            return 200, {"balance": services.points_charge(user_id=request.user.pk, **data.validated_data)}
+            balance = services.points_charge(user_id=request_user_id(request), **data.validated_data)
+            return 200, {"balance": balance}
         return run_idempotent(request, handler)
 """
 
@@ -19,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config import metrics
+from config.api.auth import request_user_id
 from config.exceptions import PROBLEM_CONTENT_TYPE
 from idempotency.services import Handler, idempotency_fingerprint, idempotent_call
 
@@ -58,7 +60,7 @@ def idempotent_answer(
 
 def run_idempotent(request: Request, handler: Handler) -> Response:
     status, body, headers = idempotent_answer(
-        user_id=request.user.pk,
+        user_id=request_user_id(request),
         key=request.headers.get(HEADER),
         method=request.method or "",
         path=request.path,

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from config.api.auth import request_user_id
 from config.db import atomic_with_retry
 from config.exceptions import DomainError
 from points.models import LedgerEntry, Wallet
@@ -76,7 +77,7 @@ class WalletAdmin(_ReadOnly, admin.ModelAdmin):
             def adjust_and_log() -> int:
                 # The ledger row and the admin history entry commit together (retried as one).
                 balance = points_adjust(
-                    user_id=wallet.pk, amount=amount, reason=reason, actor_id=request.user.pk
+                    user_id=wallet.pk, amount=amount, reason=reason, actor_id=request_user_id(request)
                 )
                 self.log_change(
                     request, wallet, f"Adjusted the balance by {amount:+d} to {balance}: {reason}"

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from config import clock
+from config.api.auth import request_user_id
 from config.db import atomic_with_retry
 from config.exceptions import DomainError
 from reservations import services
@@ -143,7 +144,7 @@ class ReservationAdminBase(admin.ModelAdmin):
         def run() -> None:
             changed = action(reservation)
             LogEntry.objects.log_actions(
-                user_id=request.user.pk,
+                user_id=request_user_id(request),
                 queryset=[changed],
                 action_flag=CHANGE,
                 change_message=f"{verb} by operator (now {changed.status})",

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from booking import services
+from config.api.auth import request_user_id
 from config.api.lists import paginated_response
 from config.api.schema import problem_responses
 from config.api.throttling import throttle
@@ -33,7 +34,7 @@ class PaymentListCreateView(GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         return paginated_response(
-            self, payment_selectors.payment_list(user_id=request.user.pk), PaymentOutput
+            self, payment_selectors.payment_list(user_id=request_user_id(request)), PaymentOutput
         )
 
     @extend_schema(
@@ -65,7 +66,7 @@ class PaymentListCreateView(GenericAPIView):
 
         def pay() -> tuple[int, dict]:
             payment = services.payment_create(
-                user_id=request.user.pk,
+                user_id=request_user_id(request),
                 reservation_id=data.validated_data["reservation_id"],
                 queue_token=request.headers.get("X-Queue-Token"),
             )
@@ -91,5 +92,7 @@ class ReservationCancelView(GenericAPIView):
         operation_id="reservations_cancel",
     )
     def post(self, request: Request, reservation_id) -> Response:  # type: ignore[no-untyped-def]
-        reservation = services.reservation_cancel(reservation_id=reservation_id, user_id=request.user.pk)
+        reservation = services.reservation_cancel(
+            reservation_id=reservation_id, user_id=request_user_id(request)
+        )
         return Response(ReservationOutput(reservation).data)

@@ -13,5 +13,5 @@ class WholeCollection(Pagination):
     """Collections that come whole (a schedule's seat map): the same envelope, every row, `next` null."""
 
     page_size = 100_000
-    page_size_query_param = None
+    page_size_query_param = None  # type: ignore[assignment]  # DRF reads None as "no such parameter"
     max_page_size = 100_000

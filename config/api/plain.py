@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache, wraps
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.fields import SkipField, empty
 from rest_framework.parsers import BaseParser
 from rest_framework.settings import api_settings
@@ -38,7 +39,7 @@ from config.ratelimit import rate_hit, rate_limit
 logger = logging.getLogger(__name__)
 
 # The project's Bearer authentication, named by DRF's DEFAULT_AUTHENTICATION_CLASSES (config imports no app).
-_bearer = api_settings.DEFAULT_AUTHENTICATION_CLASSES[0]()
+_bearer = cast("list[type[BaseAuthentication]]", api_settings.DEFAULT_AUTHENTICATION_CLASSES)[0]()
 _STANDARD_KEYS = {"type", "title", "status", "detail", "code"}
 View = Callable[..., HttpResponse]
 
@@ -53,7 +54,7 @@ def problem_for(exc: Exception) -> HttpResponse:
     if getattr(exc, "retry_after", None):
         headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-        headers["WWW-Authenticate"] = _bearer.authenticate_header(None)  # type: ignore[arg-type]
+        headers["WWW-Authenticate"] = _bearer.authenticate_header(None) or "Bearer"  # type: ignore[arg-type]
     extra = {k: v for k, v in body.items() if k not in _STANDARD_KEYS}
     return problem_response(status, body["code"], body["detail"], headers=headers, **extra)
 
@@ -114,7 +115,9 @@ def json_body(request: HttpRequest) -> Any:
 
 @cache
 def _parsers() -> list[BaseParser]:
-    return [parser_class() for parser_class in api_settings.DEFAULT_PARSER_CLASSES]
+    return [
+        parser_class() for parser_class in cast("list[type[BaseParser]]", api_settings.DEFAULT_PARSER_CLASSES)
+    ]
 
 
 def require_rate(request: HttpRequest, scope: str) -> None:

@@ -44,7 +44,9 @@ class Problem(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     code = serializers.CharField()
-    fields = serializers.DictField(
+    # A field named `fields`: DRF's metaclass moves declared fields out of the class attributes, so it never
+    # shadows Serializer.fields at run time; the stubs cannot know that.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Only on `invalid` (400): messages per field of the request.",

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.auth import request_user_id
 from config.api.lists import paginated_response
 from config.api.schema import problem_responses
 from config.api.throttling import throttle
@@ -19,7 +20,9 @@ class PointsBalanceView(APIView):
         responses={200: BalanceOutput, **problem_responses(401, 503)}, operation_id="points_balance"
     )
     def get(self, request: Request) -> Response:
-        return Response(BalanceOutput({"balance": selectors.wallet_balance(user_id=request.user.pk)}).data)
+        return Response(
+            BalanceOutput({"balance": selectors.wallet_balance(user_id=request_user_id(request))}).data
+        )
 
 
 class PointsChargeView(APIView):
@@ -38,7 +41,9 @@ class PointsChargeView(APIView):
         data.is_valid(raise_exception=True)
 
         def handler() -> tuple[int, dict[str, Any]]:
-            balance = services.points_charge(user_id=request.user.pk, amount=data.validated_data["amount"])
+            balance = services.points_charge(
+                user_id=request_user_id(request), amount=data.validated_data["amount"]
+            )
             return 200, BalanceOutput({"balance": balance}).data
 
         return run_idempotent(request, handler)
@@ -55,4 +60,6 @@ class PointsHistoryView(GenericAPIView):
         operation_id="points_history",
     )
     def get(self, request: Request) -> Response:
-        return paginated_response(self, selectors.ledger_list(user_id=request.user.pk), LedgerEntryOutput)
+        return paginated_response(
+            self, selectors.ledger_list(user_id=request_user_id(request)), LedgerEntryOutput
+        )

@@ -3,6 +3,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.auth import request_user_id
 from config.api.lists import paginated_response
 from config.api.schema import problem_responses
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER
@@ -26,7 +27,7 @@ class ReservationListCreateView(GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         return paginated_response(
-            self, selectors.reservation_list(user_id=request.user.pk), ReservationOutput
+            self, selectors.reservation_list(user_id=request_user_id(request)), ReservationOutput
         )
 
     @extend_schema(
@@ -65,5 +66,7 @@ class ReservationDetailView(GenericAPIView):
         operation_id="reservations_retrieve",
     )
     def get(self, request: Request, reservation_id) -> Response:  # type: ignore[no-untyped-def]
-        reservation = selectors.reservation_get(user_id=request.user.pk, reservation_id=reservation_id)
+        reservation = selectors.reservation_get(
+            user_id=request_user_id(request), reservation_id=reservation_id
+        )
         return Response(ReservationOutput(reservation).data)

@@ -5,6 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.auth import request_user_id
 from config.api.schema import problem_responses
 from config.api.throttling import throttle
 from users import selectors, services
@@ -73,5 +74,5 @@ class UserMeView(APIView):
         operation_id="users_me",
     )
     def get(self, request: Request) -> Response:
-        user = selectors.user_get(user_id=request.user.pk)
+        user = selectors.user_get(user_id=request_user_id(request))
         return Response(UserOutput(user).data)
