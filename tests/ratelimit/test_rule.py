@@ -24,7 +24,7 @@ def _python_counter(ident: str) -> Hit:
 def _lua_counter(ident: str) -> Hit:
     backend = RedisQueueBackend()
     user_id = 1000 + int(ident)
-    token = f"rate-{ident}"
+    token = f"1.rate-{ident}"  # a queue token names its concert (the Redis keys' hash tag)
     backend.issue(user_id=user_id, concert_id=1, new_token=token, now=START, abandon_seconds=10**6, rate=None)
 
     def hit(rate: RateLimit | None, now: datetime) -> int:

@@ -161,6 +161,7 @@ def test_a_schedule_off_sale_is_closed(when):
         "show started": {"sales_open_at": now - timedelta(days=2), "starts_at": now - timedelta(hours=1)},
     }[when]
     schedule = schedule_with_seats(2, **fields)
+    schedule_with_seats(1, concert=schedule.concert)  # another date on sale: the queue admits the fan
     assert_problem(booker_for(schedule).hold(schedule, 1), 409, "schedule_closed")
     assert seat(schedule, 1).status == SeatStatus.AVAILABLE and not Reservation.objects.exists()
 
