@@ -82,7 +82,7 @@ class ClusterStack(ServiceStack):
         for port in self.cluster_ports:
             self.start_node(port)
         for port in self.cluster_ports:
-            if not wait_until(lambda p=port: self.cli(p, "ping") == "PONG", 10):  # type: ignore[misc]
+            if not wait_until(lambda p=port: self.cli(p, "ping") == "PONG", 10):
                 raise RuntimeError(f"cluster node {port} did not start:\n" + self.log_tail(f"redis-{port}"))
         created = subprocess.run(
             [

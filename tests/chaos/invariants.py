@@ -122,7 +122,7 @@ return {problems, over}
 def queue_client(redis_url: str, cluster: bool = False) -> redis.Redis:
     """A client of the queue's Redis: a single server, or a cluster through any node."""
     if cluster:
-        return redis.RedisCluster.from_url(redis_url, decode_responses=True, socket_timeout=5)  # type: ignore[return-value]
+        return redis.RedisCluster.from_url(redis_url, decode_responses=True, socket_timeout=5)
     return redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=5)
 
 
@@ -136,7 +136,7 @@ def check_queue(
     over: list[str] = []
     try:
         for c in concerts:
-            found, too_many = r.eval(  # type: ignore[misc]
+            found, too_many = r.eval(
                 QUEUE_CHECK, 2, wait_key(c), active_key(c), int(time.time() * 1000), c, caps.get(c, -1)
             )
             problems += found

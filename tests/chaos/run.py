@@ -155,7 +155,7 @@ def main(argv: list[str]) -> int:
             probes=groups["probe"],
             queuers=groups["queuer"],
             probe_seats=list(range(LOAD_SEATS + 1, LOAD_SEATS + PROBE_SEATS + 1)),
-            fifo_concert_id=data["fifo"],  # type: ignore[arg-type]
+            fifo_concert_id=data["fifo"],
             fifo_users=groups["fifo"],
             lb_bookers=groups["lbbooker"],
             lb_watchers=groups["lbwatcher"],

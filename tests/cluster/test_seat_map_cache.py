@@ -13,18 +13,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _cache_on(settings):  # type: ignore[no-untyped-def]
+def _cache_on(settings):
     settings.SEAT_MAP_CACHE_ENABLED = True
 
 
-def test_one_schedule_keys_share_a_slot(cluster):  # type: ignore[no-untyped-def]
+def test_one_schedule_keys_share_a_slot(cluster):
     version_key = seat_map_cache._version_key(42)
     body_key = f"{seat_map_cache._body_prefix(42)}7:AVAILABLE"
     assert cluster.keyslot(version_key) == cluster.keyslot(body_key)
     assert cluster.keyslot(version_key) != cluster.keyslot(seat_map_cache._version_key(43))
 
 
-def test_maps_are_cached_and_invalidated_across_masters(cluster, api_client):  # type: ignore[no-untyped-def]
+def test_maps_are_cached_and_invalidated_across_masters(cluster, api_client):
     schedules = [on_sale_schedule(seats=2) for _ in range(12)]
     masters = {master_of(cluster, seat_map_cache._version_key(s.pk)) for s in schedules}
     assert len(masters) > 1
@@ -39,7 +39,7 @@ def test_maps_are_cached_and_invalidated_across_masters(cluster, api_client):  #
         assert (version, body) == ("1", None)
 
 
-def test_a_stale_body_is_never_served_on_the_cluster(cluster):  # type: ignore[no-untyped-def]
+def test_a_stale_body_is_never_served_on_the_cluster(cluster):
     schedule = on_sale_schedule(seats=1)
     version, _ = seat_map_cache.lookup(schedule_id=schedule.pk, variant="ALL")
     seat_map_cache.invalidate(schedule_ids=[schedule.pk])
@@ -49,5 +49,5 @@ def test_a_stale_body_is_never_served_on_the_cluster(cluster):  # type: ignore[n
     assert seat_map_json(schedule_id=schedule.pk) != b"stale"
 
 
-def test_flush_between_tests_reached_every_master(cluster):  # type: ignore[no-untyped-def]
+def test_flush_between_tests_reached_every_master(cluster):
     assert cluster.dbsize(target_nodes=RedisCluster.PRIMARIES) == 0  # summed over the masters

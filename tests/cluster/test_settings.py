@@ -30,28 +30,28 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_cluster_mode_without_a_celery_broker_fails_at_start_up():  # type: ignore[no-untyped-def]
+def test_cluster_mode_without_a_celery_broker_fails_at_start_up():
     done = load_settings(REDIS_CLUSTER="true", REDIS_URL="redis://127.0.0.1:7000/0")
     assert done.returncode != 0
     assert "django.core.exceptions.ImproperlyConfigured" in done.stderr
     assert "Set CELERY_BROKER_URL" in done.stderr
 
 
-def test_cluster_mode_refuses_the_cluster_itself_as_broker():  # type: ignore[no-untyped-def]
+def test_cluster_mode_refuses_the_cluster_itself_as_broker():
     url = "redis://127.0.0.1:7000/0"
     done = load_settings(REDIS_CLUSTER="true", REDIS_URL=url, CELERY_BROKER_URL=url)
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr and "not the cluster" in done.stderr
 
 
-def test_cluster_mode_without_redis_url_fails_at_start_up():  # type: ignore[no-untyped-def]
+def test_cluster_mode_without_redis_url_fails_at_start_up():
     done = load_settings(REDIS_CLUSTER="true", REDIS_URL="", CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr and "needs REDIS_URL" in done.stderr
 
 
 @pytest.mark.parametrize("cluster", ["true", "false"])
-def test_a_broker_of_its_own_starts(cluster):  # type: ignore[no-untyped-def]
+def test_a_broker_of_its_own_starts(cluster):
     done = load_settings(
         REDIS_CLUSTER=cluster, REDIS_URL="redis://127.0.0.1:7000/0", CELERY_BROKER_URL="amqp://mq:5672//"
     )
