@@ -137,3 +137,11 @@ def operator_client(operator) -> Client:
     client = Client()
     client.force_login(operator)
     return client
+
+
+@pytest.fixture
+def superuser_client(db) -> Client:
+    """The admin site, logged in as a staff superuser."""
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
