@@ -13,20 +13,12 @@ from django.urls import reverse
 
 from concerts import selectors as concert_selectors
 from concerts.models import Concert
+from config.admin_readonly import ReadOnlyAdminMixin
 from payments import selectors as payment_selectors
 
 
-class SalesDashboardAdmin(admin.ModelAdmin):
+class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """One page, two queries whatever the number of schedules (concerts.selectors, payments.selectors)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

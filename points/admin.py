@@ -1,8 +1,6 @@
 """Wallets and ledger are read-only here: money moves only through points.services, so an operator's
 correction is a `points_adjust` call (an ADJUSTMENT ledger row with reason and actor), never an edit."""
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -11,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from config.admin_readonly import ReadOnlyAdminMixin
 from config.api.auth import request_user_id
 from config.db import atomic_with_retry
 from config.exceptions import DomainError
@@ -18,18 +17,7 @@ from points.models import LedgerEntry, Wallet
 from points.services import points_adjust
 
 
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class LedgerEntryInline(_ReadOnly, admin.TabularInline):
+class LedgerEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = LedgerEntry
     fields = ("created_at", "kind", "amount", "balance_after", "reference", "reason", "actor")
     readonly_fields = fields
@@ -50,7 +38,7 @@ class WalletAdjustForm(forms.Form):
 
 
 @admin.register(Wallet)
-class WalletAdmin(_ReadOnly, admin.ModelAdmin):
+class WalletAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "balance", "updated_at")
     search_fields = ("user__email",)
     readonly_fields = ("user", "balance", "updated_at")
@@ -102,7 +90,7 @@ class WalletAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(_ReadOnly, admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "wallet", "kind", "amount", "balance_after", "reference", "actor")
     list_filter = ("kind",)
     search_fields = ("wallet__user__email", "reference")

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from concerts.services import concert_set_queue_admission
+from config.admin_readonly import ReadOnlyAdminMixin
 from config.exceptions import DomainError
 from queue_app import selectors, services
 from queue_app.backends.base import QueueCounts
@@ -228,7 +229,7 @@ def _local_input_value(moment: datetime | None) -> str:
 
 
 @admin.register(QueueToken)
-class QueueTokenAdmin(admin.ModelAdmin):
+class QueueTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Rows of the database backend (empty with Redis). Read-only: change states through the queue page."""
 
     list_display = ("short_token", "concert", "user", "status", "issued_at", "last_seen_at", "expires_at")
@@ -237,15 +238,6 @@ class QueueTokenAdmin(admin.ModelAdmin):
     list_select_related = ("concert", "user")
     readonly_fields = ("token", "user", "concert", "status", "issued_at", "last_seen_at", "expires_at")
     date_hierarchy = "issued_at"
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # tokens end through the services (expire), never by deleting rows
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="token")
     def short_token(self, obj: QueueToken) -> str:

@@ -4,13 +4,17 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config import clock as project_clock
+from queue_app.concert_cache import concert_cache_clear
 from tests.factories import UserFactory
+from users.operators import operators_group_sync
 
 
 def pytest_report_header(config):
@@ -26,9 +30,11 @@ def pytest_report_header(config):
 
 @pytest.fixture(autouse=True)
 def _clean_shared_state():
-    """Each test starts with an empty cache and an empty Redis (the database is handled by pytest-django).
-    On a cluster every master is flushed (a plain FLUSHDB would reach one node)."""
+    """Each test starts with an empty cache, an empty in-process concert cache and an empty Redis (the
+    database is handled by pytest-django). On a cluster every master is flushed (a plain FLUSHDB would
+    reach one node)."""
     cache.clear()
+    concert_cache_clear()
     if settings.REDIS_URL:
         from redis.cluster import RedisCluster
 
@@ -40,6 +46,7 @@ def _clean_shared_state():
         else:
             client.flushdb()
     yield
+    concert_cache_clear()
 
 
 class FakeClock:
@@ -108,3 +115,33 @@ def auth_client(user) -> APIClient:
 @pytest.fixture
 def other_client(other_user) -> APIClient:
     return client_for(other_user)
+
+
+@pytest.fixture
+def operators_group(db) -> Group:
+    # The migration creates it; transactional tests flush it, so make sure it is there.
+    return operators_group_sync()
+
+
+@pytest.fixture
+def operator(operators_group):
+    """A staff member in the operators group."""
+    user = UserFactory(is_staff=True, email="operator@example.com")
+    user.groups.add(operators_group)
+    return user
+
+
+@pytest.fixture
+def operator_client(operator) -> Client:
+    """The admin site, logged in as the operator."""
+    client = Client()
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def superuser_client(db) -> Client:
+    """The admin site, logged in as a staff superuser."""
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client

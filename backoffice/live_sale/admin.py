@@ -15,11 +15,12 @@ from django.utils.html import format_html
 
 from backoffice.live_sale import views
 from backoffice.models import LiveSale
+from config.admin_readonly import ReadOnlyAdminMixin
 
 VIEW_PERMISSION = "concerts.view_concert"
 
 
-class LiveSaleAdmin(admin.ModelAdmin):
+class LiveSaleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "sales_open_at", "queue_paused", "live_page")
     search_fields = ("name",)
     ordering = ("name", "id")
@@ -30,15 +31,6 @@ class LiveSaleAdmin(admin.ModelAdmin):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         user = request.user
         return bool(user.is_active and user.is_staff and user.has_perm(VIEW_PERMISSION))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="live sale page")
     def live_page(self, obj: LiveSale) -> str:

@@ -8,10 +8,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from backoffice.models import SaleSnapshot
-from concerts.models import Concert
 from config import clock
 from payments.selectors import revenue_by_concert
 from queue_app.selectors import queue_overview
@@ -53,20 +52,6 @@ class SaleFigures:
 def conversion(*, sales: int, admitted: int) -> float | None:
     """Sold tickets per admitted user, as a fraction (None before anyone was admitted)."""
     return round(sales / admitted, 4) if admitted else None
-
-
-def concert_ids_with_sale(*, now: datetime) -> list[int]:
-    """Concerts whose sale is scheduled or open: at least one schedule whose sales have not closed
-    (the show is still ahead, and its sales window, when set, has not ended)."""
-    return list(
-        Concert.objects.filter(
-            Q(schedules__starts_at__gt=now)
-            & (Q(schedules__sales_close_at__isnull=True) | Q(schedules__sales_close_at__gt=now))
-        )
-        .values_list("pk", flat=True)
-        .distinct()
-        .order_by("pk")
-    )
 
 
 def sale_figures(*, concert_ids: list[int], now: datetime) -> list[SaleFigures]:

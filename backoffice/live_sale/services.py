@@ -8,6 +8,7 @@ from django.conf import settings
 
 from backoffice.live_sale import selectors
 from backoffice.models import SaleSnapshot
+from concerts.selectors import concerts_selling
 from config import clock
 
 
@@ -21,7 +22,7 @@ def sale_snapshots_record() -> int:
     unique (concert, minute) constraint refuses a second row written by a concurrent run."""
     now = clock.now()
     minute = snapshot_minute(now)
-    concert_ids = selectors.concert_ids_with_sale(now=now)
+    concert_ids = list(concerts_selling(now=now).values_list("pk", flat=True))
     done = set(
         SaleSnapshot.objects.filter(taken_at=minute, concert_id__in=concert_ids).values_list(
             "concert_id", flat=True

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from rest_framework.throttling import BaseThrottle
 
 from config import clock
-from config.ratelimit import rate_hit, rate_limit
+from config.ratelimit import rate_hit, rate_limit, user_ident
 
 _ident = BaseThrottle()
 
@@ -20,7 +20,7 @@ def request_ident(request: HttpRequest, *, per: str) -> str:
     if per == "user":
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            return f"u{user.pk}"
+            return user_ident(user.pk)
     return _ident.get_ident(request)  # type: ignore[arg-type]  # reads only META
 
 

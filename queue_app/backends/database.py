@@ -19,7 +19,7 @@ from django.db.models import F
 
 from config import locks
 from config.db import atomic_with_retry
-from config.ratelimit import RateLimit, rate_hit
+from config.ratelimit import RateLimit, rate_hit, user_ident
 from queue_app import pace
 from queue_app.backends.base import (
     Admission,
@@ -39,7 +39,7 @@ LIVE = (TokenStatus.WAITING, TokenStatus.ACTIVE)
 
 def _rate_hit(rate: RateLimit | None, *, user_id: int, now: datetime) -> None:
     """The one fixed-window counter (config.ratelimit), under the identity DRF and plain views use."""
-    retry = rate_hit(rate, ident=f"u{user_id}", now=now)
+    retry = rate_hit(rate, ident=user_ident(user_id), now=now)
     if retry:
         raise QueueThrottled(retry_after=retry)
 

@@ -2,18 +2,8 @@
 
 import pytest
 from django.contrib import admin
-from django.test import Client
-
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def superuser_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def test_admin_pages_carry_the_product_name(superuser_client):

@@ -2,22 +2,12 @@
 admin history of the concert's queue."""
 
 import pytest
-from django.contrib.admin.models import LogEntry
 
-from concerts.models import Concert
 from queue_app.services import queue_token_issue, queue_token_status
+from tests.admin_pages import history, page
 from tests.factories import ConcertFactory, UserFactory, schedule_with_seats
 
 pytestmark = pytest.mark.django_db
-
-
-def page(concert: Concert) -> str:
-    return f"/admin/queue_app/concertqueue/{concert.pk}/change/"
-
-
-def history(concert: Concert) -> list[str]:
-    entries = LogEntry.objects.filter(content_type__model="concertqueue", object_id=str(concert.pk))
-    return [f"{e.user.email}: {e.get_change_message()}" for e in entries.order_by("id")]
 
 
 def test_an_operator_runs_the_queue_and_each_action_is_in_the_history(operator_client, operator, settings):

@@ -4,7 +4,6 @@ history with the operator's name in the same transaction, and a refusal is a mes
 from datetime import timedelta
 
 import pytest
-from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.test import Client
 
@@ -13,19 +12,11 @@ from concerts.services import concert_set_queue_admission
 from config.exceptions import InvalidInput
 from queue_app.selectors import queue_overview
 from queue_app.services import queue_promote, queue_token_issue, queue_token_status
+from tests.admin_pages import history, page
 from tests.booking import on_sale_schedule
 from tests.factories import ConcertFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def page(concert: Concert) -> str:
-    return f"/admin/queue_app/concertqueue/{concert.pk}/change/"
-
-
-def history(concert: Concert) -> list[str]:
-    entries = LogEntry.objects.filter(content_type__model="concertqueue", object_id=str(concert.pk))
-    return [f"{e.user.email}: {e.get_change_message()}" for e in entries.order_by("id")]
 
 
 def messages_of(response) -> list[str]:

@@ -1,13 +1,6 @@
 import pytest
 
-from queue_app.concert_cache import concert_cache_clear
-
-
-@pytest.fixture(autouse=True)
-def _fresh_concert_cache():
-    concert_cache_clear()
-    yield
-    concert_cache_clear()
+from queue_app.services import queue_token_issue, queue_token_status
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -41,3 +34,13 @@ def on_sale_concert(seats: int = 50, **fields):
 
 def on_sale_concerts(count: int, **fields):
     return [on_sale_concert(**fields) for _ in range(count)]
+
+
+def issue(user, concert):
+    """A token for `user` in `concert`'s queue (its view)."""
+    return queue_token_issue(user_id=user.pk, concert_id=concert.pk)[0]
+
+
+def status(view):
+    """The token's view as of now."""
+    return queue_token_status(token=view.token)

@@ -5,21 +5,11 @@ from django.test import Client
 
 from concerts.models import Concert
 from queue_app.services import queue_token_issue, queue_token_status
+from tests.admin_pages import page
 from tests.factories import UserFactory
 from tests.queue_app.conftest import on_sale_concert, on_sale_concerts
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
-def page(concert: Concert) -> str:
-    return f"/admin/queue_app/concertqueue/{concert.pk}/change/"
 
 
 def waiting_queue(concert: Concert, count: int) -> list[str]:
@@ -30,67 +20,71 @@ def waiting_queue(concert: Concert, count: int) -> list[str]:
 
 
 @pytest.mark.embedded
-def test_the_queue_page_shows_counts_and_admission_settings(staff_client, settings):
+def test_the_queue_page_shows_counts_and_admission_settings(superuser_client, settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 2
     concert = on_sale_concert(name="Night Show", queue_max_active=40)
     waiting_queue(concert, 3)
-    staff_client.post(page(concert), {"action": "promote"})
+    superuser_client.post(page(concert), {"action": "promote"})
 
-    html = staff_client.get(page(concert)).content.decode()
+    html = superuser_client.get(page(concert)).content.decode()
     assert '<td id="queue-waiting">1</td>' in html
     assert '<td id="queue-active">2</td>' in html
     assert "40" in html and "2 every 10 s" in html and "600 s" in html and "300 s" in html
     assert '<td id="queue-paused">running</td>' in html
 
-    listing = staff_client.get("/admin/queue_app/concertqueue/").content.decode()
+    listing = superuser_client.get("/admin/queue_app/concertqueue/").content.decode()
     assert "Night Show" in listing and f"{page(concert)}" in listing
 
 
-def test_pause_resume_and_admit_a_batch_now(staff_client, settings):
+def test_pause_resume_and_admit_a_batch_now(superuser_client, settings):
     settings.QUEUE_PROMOTION_BATCH_SIZE = 2
     concert = on_sale_concert()
     tokens = waiting_queue(concert, 3)
 
-    assert staff_client.post(page(concert), {"action": "pause"}).status_code == 302
+    assert superuser_client.post(page(concert), {"action": "pause"}).status_code == 302
     concert.refresh_from_db()
     assert concert.queue_paused
-    assert "PAUSED" in staff_client.get(page(concert)).content.decode()
-    staff_client.post(page(concert), {"action": "promote"})
+    assert "PAUSED" in superuser_client.get(page(concert)).content.decode()
+    superuser_client.post(page(concert), {"action": "promote"})
     assert queue_token_status(token=tokens[0]).status == "WAITING"
 
-    staff_client.post(page(concert), {"action": "resume"})
+    superuser_client.post(page(concert), {"action": "resume"})
     concert.refresh_from_db()
     assert not concert.queue_paused
-    response = staff_client.post(page(concert), {"action": "promote"}, follow=True)
+    response = superuser_client.post(page(concert), {"action": "promote"}, follow=True)
     assert "Admitted 2 token(s)." in response.content.decode()
     assert [queue_token_status(token=t).status for t in tokens] == ["ACTIVE", "ACTIVE", "WAITING"]
 
 
-def test_expire_a_users_token_by_email_or_id(staff_client):
+def test_expire_a_users_token_by_email_or_id(superuser_client):
     concert = on_sale_concert()
     fan, other = UserFactory.create_batch(2)
     token = queue_token_issue(user_id=fan.pk, concert_id=concert.pk)[0].token
     other_token = queue_token_issue(user_id=other.pk, concert_id=concert.pk)[0].token
 
-    response = staff_client.post(page(concert), {"action": "expire", "user": fan.email.upper()}, follow=True)
+    response = superuser_client.post(
+        page(concert), {"action": "expire", "user": fan.email.upper()}, follow=True
+    )
     assert f"Expired the queue token of {fan}" in response.content.decode()
     assert queue_token_status(token=token).status == "EXPIRED"
     assert queue_token_status(token=other_token).status == "WAITING"
 
-    again = staff_client.post(page(concert), {"action": "expire", "user": str(fan.pk)}, follow=True)
+    again = superuser_client.post(page(concert), {"action": "expire", "user": str(fan.pk)}, follow=True)
     assert "no live token" in again.content.decode()
-    staff_client.post(page(concert), {"action": "expire", "user": str(other.pk)})
+    superuser_client.post(page(concert), {"action": "expire", "user": str(other.pk)})
     assert queue_token_status(token=other_token).status == "EXPIRED"
 
 
-def test_changelist_actions_pause_and_admit(staff_client):
+def test_changelist_actions_pause_and_admit(superuser_client):
     first, second = on_sale_concerts(2)
     token = waiting_queue(first, 1)[0]
     changelist = "/admin/queue_app/concertqueue/"
-    staff_client.post(changelist, {"action": "pause_admission", "_selected_action": [first.pk, second.pk]})
+    superuser_client.post(
+        changelist, {"action": "pause_admission", "_selected_action": [first.pk, second.pk]}
+    )
     assert Concert.objects.filter(queue_paused=True).count() == 2
-    staff_client.post(changelist, {"action": "resume_admission", "_selected_action": [first.pk]})
-    staff_client.post(changelist, {"action": "admit_batch_now", "_selected_action": [first.pk]})
+    superuser_client.post(changelist, {"action": "resume_admission", "_selected_action": [first.pk]})
+    superuser_client.post(changelist, {"action": "admit_batch_now", "_selected_action": [first.pk]})
     assert queue_token_status(token=token).status == "ACTIVE"
 
 
@@ -105,11 +99,11 @@ def test_the_queue_page_is_for_staff_only(client, auth_client):
     assert not concert.queue_paused
 
 
-def test_the_token_admin_is_read_only(staff_client, settings):
+def test_the_token_admin_is_read_only(superuser_client, settings):
     settings.QUEUE_BACKEND = "database"
     concert = on_sale_concert()
     fan = UserFactory()
     queue_token_issue(user_id=fan.pk, concert_id=concert.pk)
-    listing = staff_client.get("/admin/queue_app/queuetoken/")
+    listing = superuser_client.get("/admin/queue_app/queuetoken/")
     assert listing.status_code == 200 and fan.email in listing.content.decode()
-    assert staff_client.get("/admin/queue_app/queuetoken/add/").status_code == 403
+    assert superuser_client.get("/admin/queue_app/queuetoken/add/").status_code == 403

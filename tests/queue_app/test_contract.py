@@ -18,18 +18,9 @@ from queue_app.services import (
     queue_token_status,
 )
 from tests.factories import ConcertFactory, UserFactory
-from tests.queue_app.conftest import on_sale_concert, on_sale_concerts
+from tests.queue_app.conftest import issue, on_sale_concert, on_sale_concerts, status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend", "queue_settings")]
-
-
-def issue(user, concert):
-    view, _ = queue_token_issue(user_id=user.pk, concert_id=concert.pk)
-    return view
-
-
-def status(view):
-    return queue_token_status(token=view.token)
 
 
 @pytest.mark.embedded

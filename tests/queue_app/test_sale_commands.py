@@ -73,21 +73,13 @@ def test_create_concert_refuses_bad_options(args):
 
 def test_schedule_sale_gives_a_fresh_seed_and_commitment(capsys, clock):
     concert_id = create(capsys, "--name", "Y")["concert_id"]
-    call_command(
-        "schedule_sale",
-        "--concert",
-        str(concert_id),
-        "--opens-at",
-        (clock.now() + timedelta(hours=1)).isoformat(),
-    )
+
+    def in_hours(hours: int) -> str:
+        return (clock.now() + timedelta(hours=hours)).isoformat()
+
+    call_command("schedule_sale", "--concert", str(concert_id), "--opens-at", in_hours(1))
     first = Concert.objects.get(pk=concert_id)
-    call_command(
-        "schedule_sale",
-        "--concert",
-        str(concert_id),
-        "--opens-at",
-        (clock.now() + timedelta(hours=3)).isoformat(),
-    )
+    call_command("schedule_sale", "--concert", str(concert_id), "--opens-at", in_hours(3))
     second = Concert.objects.get(pk=concert_id)
     assert second.draw_seed != first.draw_seed and second.draw_commitment in capsys.readouterr().out
     assert second.sales_open_at == clock.now() + timedelta(hours=3)

@@ -19,22 +19,12 @@ from queue_app.services import (
     queue_promote,
     queue_promote_all,
     queue_token_expire,
-    queue_token_issue,
-    queue_token_status,
     sale_schedule,
 )
 from tests.factories import UserFactory
-from tests.queue_app.conftest import on_sale_concert
+from tests.queue_app.conftest import issue, on_sale_concert, status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend", "queue_settings")]
-
-
-def issue(user, concert):
-    return queue_token_issue(user_id=user.pk, concert_id=concert.pk)[0]
-
-
-def status(view):
-    return queue_token_status(token=view.token)
 
 
 def scheduled(clock, *, seats: int = 50, in_seconds: int = 600, **fields):
