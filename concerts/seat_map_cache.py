@@ -20,8 +20,9 @@ A body also expires at the earliest deadline of a hold it shows, so a lapsing ho
 second, and within MAX_AGE_MS at the latest. Without Redis (embedded mode) there is no cache: every read
 renders.
 
-The concert of a schedule comes from the database once per process and MAPPING_SECONDS; a schedule an
-operator moves to another concert may be read under the old concert's keys that long.
+The concert of a schedule comes from the database (one query for all the schedules of its concert) once
+per process and MAPPING_SECONDS; a schedule an operator moves to another concert may be read under the
+old concert's keys that long.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 MAX_AGE_MS = 60_000
 WRITE_LEASE_MS = 2_000
 INTENT_MARGIN_SECONDS = 1.0
-MAPPING_SECONDS = 60.0
+MAPPING_SECONDS = 300.0
 _LOOKUP = """
 local h = redis.call('HMGET', KEYS[1], 'v', 'w')
 local version = h[1] or '0'
@@ -60,12 +61,14 @@ def concert_of(schedule_id: int) -> int | None:
         return known[0]
     from concerts.models import Schedule
 
-    concert_id = Schedule.objects.filter(pk=schedule_id).values_list("concert_id", flat=True).first()
-    if concert_id is None:
-        _concerts.pop(schedule_id, None)
-        return None
-    _concerts[schedule_id] = (concert_id, now + MAPPING_SECONDS)
-    return concert_id
+    # One query learns every schedule of the same concert: a catalog warms in one query per concert.
+    concert = Schedule.objects.filter(pk=schedule_id).values("concert_id")
+    siblings = list(Schedule.objects.filter(concert_id__in=concert).values_list("pk", "concert_id"))
+    _concerts.pop(schedule_id, None)
+    for pk, concert_id in siblings:
+        _concerts[pk] = (concert_id, now + MAPPING_SECONDS)
+    known = _concerts.get(schedule_id)
+    return None if known is None else known[0]
 
 
 def _prefix(concert_id: int, schedule_id: int) -> str:

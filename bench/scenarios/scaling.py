@@ -94,7 +94,7 @@ def run(ctx: Context, seeded: dict[int, dict[str, Any]]) -> dict[str, object]:
         concert_id = CONCERT_BASE + k
         if size not in seeded:
             seconds, memory = seed(concert_id, size)
-            check_layout(concert_id, size, ctx.queue_tokens["queue"][0])
+            check_layout(concert_id, size, ctx.queue_tokens["queue"][-1])  # still waiting
             seeded[size] = {
                 "seed_s": round(seconds, 1),
                 "redis_bytes_per_waiting_token": round(memory / size, 1),
