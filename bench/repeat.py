@@ -45,8 +45,8 @@ def combine(values: list[Any], key: str = "") -> Any:
             return sum(v for v in present if isinstance(v, int | float))
         return _median(present)
     if isinstance(first, dict):
-        keys = [k for k in first if all(isinstance(v, dict) for v in present)]
-        return {k: combine([v.get(k) for v in present], k) for k in keys}
+        keys = list(dict.fromkeys(k for v in present if isinstance(v, dict) for k in v))
+        return {k: combine([v.get(k) for v in present if isinstance(v, dict)], k) for k in keys}
     same_lists = all(isinstance(v, list) and len(v) == len(first) for v in present)
     if isinstance(first, list) and same_lists and all(isinstance(x, dict) for x in first):
         return [combine([v[i] for v in present]) for i in range(len(first))]
@@ -68,6 +68,9 @@ def aggregate(runs: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]
     out: dict[str, dict[str, Any]] = {}
     for name in runs[0]:
         results = [run[name] for run in runs if name in run]
+        measured = [r for r in results if r.get("rps") is not None]
+        failed = len(results) - len(measured)
+        results = measured or results  # a repetition that failed is left out (and counted)
         combined = combine(results)
         per_run = [figures(r) for r in results]
         combined["spread"] = {
@@ -76,6 +79,8 @@ def aggregate(runs: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]
             if (vals := [f[k] for f in per_run if isinstance(f.get(k), int | float)])
         }
         combined["repetitions"] = len(results)
+        if failed and measured:
+            combined["repetitions_failed"] = failed
         combined["per_repetition"] = per_run
         out[name] = combined
     return out
