@@ -22,10 +22,25 @@ class Context:
     duration: int = 12
     connections: int = 64
     threads: int = 2
-    users: dict[str, list[int]] = field(default_factory=dict)  # group -> user ids
+    reps: int = 1
+    rep: int = 0
+    users_all: dict[str, list[int]] = field(default_factory=dict)  # group -> every seeded user id
+    jwts_all: dict[str, list[str]] = field(default_factory=dict)  # group -> their access tokens
+    users: dict[str, list[int]] = field(default_factory=dict)  # group -> this repetition's user ids
     jwts: dict[str, list[str]] = field(default_factory=dict)  # group -> access tokens (same order)
     queue_tokens: dict[str, list[str]] = field(default_factory=dict)  # group -> queue tokens (same order)
     notes: list[str] = field(default_factory=list)
+
+    def use_rep(self, rep: int) -> None:
+        """Repetition `rep` of `reps`: each group but the big queue's takes its own contiguous slice of
+        the users (fresh users for token issue, holds, contention and the flow every time)."""
+        self.rep = rep
+        for group, every in self.users_all.items():
+            size = len(every) if group == "queue" else len(every) // self.reps
+            lo = 0 if group == "queue" else rep * size
+            self.users[group] = every[lo : lo + size]
+            if group in self.jwts_all:
+                self.jwts[group] = self.jwts_all[group][lo : lo + size]
 
     @property
     def base_url(self) -> str:

@@ -1,9 +1,12 @@
 """Round trips per request during a scenario: PostgreSQL statements (pg_stat_statements, top level only,
 utility statements such as BEGIN/COMMIT included: each is a round trip from Django; the foreign-key
-checks PostgreSQL runs inside an INSERT are counted apart) and Redis commands
-(INFO commandstats; commands run inside a Lua script are counted under their own names too, so read
-`evalsha` as the round trips and the rest as the script's work). Optional py-spy profiles of one worker,
-sampling only the thread holding the GIL (`--gil`): where the CPU goes, not where threads wait."""
+checks PostgreSQL runs inside an INSERT are counted apart) and Redis calls: round trips from
+INFO stats `total_reads_processed` (one read event per request on a kept-alive connection: a script, a
+pipeline or a MULTI/EXEC block is one call), and commands by name from INFO commandstats (commands run
+inside a Lua script are counted under their own names too, so read `evalsha` as the calls and the rest
+as the scripts' work; `redis_script_usec_per_call` is the time inside Redis per script call).
+Optional py-spy profiles of one worker, sampling only the thread holding the GIL (`--gil`): where the
+CPU goes, not where threads wait."""
 
 from __future__ import annotations
 
@@ -51,10 +54,16 @@ def _is_fk_check(query: str) -> bool:
 
 
 def _redis_stats() -> Counter[str]:
+    """Commands by name, `usec:<name>` (time inside Redis) and `reads` (client read events, which the
+    probe's own INFO calls add two to)."""
     from config.redis import get_redis
 
-    stats = get_redis().info("commandstats")
-    return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+    client = get_redis()
+    stats = client.info("commandstats")
+    out = Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+    out.update({"usec:" + k.removeprefix("cmdstat_"): int(v["usec"]) for k, v in stats.items()})
+    out["reads"] = int(client.info("stats")["total_reads_processed"])
+    return out
 
 
 class RoundTrips:
@@ -75,9 +84,17 @@ class RoundTrips:
 
         redis_delta = _redis_stats() - self.redis_before
         redis_delta.pop("info", None)
+        reads = max(0, redis_delta.pop("reads", 0) - 2)  # the probe's two INFO calls after the start
+        usec = {k[5:]: redis_delta.pop(k) for k in list(redis_delta) if k.startswith("usec:")}
         out: dict[str, Any] = {}
         if requests <= 0:
             return out
+        out["redis_calls_per_request"] = round(reads / requests, 2)
+        scripts = redis_delta.get("evalsha", 0) + redis_delta.get("eval", 0)
+        if scripts:
+            out["redis_script_usec_per_call"] = round(
+                (usec.get("evalsha", 0) + usec.get("eval", 0)) / scripts, 1
+            )
         if self.pg:
             rows = _pg_read()
             connection.close()
@@ -85,6 +102,7 @@ class RoundTrips:
             # Foreign-key checks run by PostgreSQL's RI triggers inside a statement: counted, not round trips.
             fk = sum(c for q, c, _ in rows if _is_fk_check(q))
             out["db_round_trips_per_request"] = round((total - fk) / requests, 2)
+            out["sql_statements_per_request"] = out["db_round_trips_per_request"]
             out["db_fk_checks_per_request"] = round(fk / requests, 2)
             out["db_top_statements"] = [
                 {

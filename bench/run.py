@@ -1,6 +1,7 @@
 """`make bench`: start the stack, seed, run every scenario, print a table, write bench/results.json.
 
-    .venv/bin/python bench/run.py [--duration 12] [--only baseline,seat_map] [--out bench/results.json]
+    .venv/bin/python bench/run.py [--duration 12] [--only baseline,seat_map] [--repeat 3]
+                                  [--out bench/results.json]
 
 Everything runs on 127.0.0.1 and every load is bounded in time. Ratios are to the baseline measured in
 the same run (the load generator shares the cores, so absolute rates say less than ratios).
@@ -31,8 +32,8 @@ def table(report: dict[str, object]) -> str:
     scenarios: dict[str, dict[str, object]] = report["scenarios"]  # type: ignore[assignment]
     lines = [
         f"{'scenario':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'5xx':>5} {'ratio':>6} "
-        f"{'adj.':>6} {'other':>5}  target",
-        "-" * 97,
+        f"{'adj.':>6} {'redis':>5} {'sql':>5} {'other':>5}  target",
+        "-" * 109,
     ]
     for name, r in scenarios.items():
         if r.get("rps") is None:
@@ -46,10 +47,13 @@ def table(report: dict[str, object]) -> str:
         met = {True: "met", False: "NOT MET", None: "-"}[r.get("target_met")]  # type: ignore[index]
         ratio = r.get("ratio_to_baseline")
         other = (r.get("cores_used") or {}).get("other", "")  # type: ignore[union-attr]
+        trips: dict[str, Any] = r.get("round_trips") or {}  # type: ignore[assignment]
+        redis_calls = trips.get("redis_calls_per_request", "")
+        sql = trips.get("sql_statements_per_request", "")
         lines.append(
             f"{name:<16} {r['rps']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['errors_5xx']:>5} "
             f"{ratio if ratio is not None else '':>6} {r.get('ratio_to_adjacent_baseline', ''):>6} "
-            f"{other:>5}  {target}: {met}"
+            f"{redis_calls:>5} {sql:>5} {other:>5}  {target}: {met}"
         )
     qs = scenarios.get("queue_status", {})
     if qs.get("rps") is not None:
@@ -63,14 +67,51 @@ def table(report: dict[str, object]) -> str:
             f"{paced.get('p99_ms')} ms; "
             f"from 16 connections ({few.get('rps')} req/s): {few.get('p99_ms')} ms",
         ]
+    lines += _spread_lines(scenarios) + _scaling_lines(scenarios.get("queue_scaling", {}))
     lines += [
         "",
+        "redis = Redis calls per request (round trips: a script or a pipeline is one); sql = SQL statements "
+        "per request (pg_stat_statements, top level, BEGIN/COMMIT included).",
         "ratio = to the median of every baseline run (first, last, and the short ones before each target "
         "scenario); adj. = to the short baseline run just before the scenario.",
         "other = cores used meanwhile by processes outside the benchmark (other work on the box); "
         "ratios are trustworthy only when it is near 0.",
     ]
     return "\n".join(lines)
+
+
+def _spread_lines(scenarios: dict[str, dict[str, Any]]) -> list[str]:
+    runs = max((int(r.get("repetitions") or 1) for r in scenarios.values()), default=1)
+    if runs <= 1:
+        return []
+    lines = ["", f"Spread over {runs} repetitions (min-max; the table above shows medians):"]
+    for name, r in scenarios.items():
+        spread: dict[str, list[float]] = r.get("spread") or {}
+        if not spread:
+            continue
+        parts = [f"{k} {lo}-{hi}" for k, (lo, hi) in spread.items()]
+        lines.append(f"  {name:<16} " + ", ".join(parts))
+    return lines
+
+
+def _scaling_lines(r: dict[str, Any]) -> list[str]:
+    sizes: list[dict[str, Any]] = r.get("sizes") or []
+    if not sizes:
+        return []
+    lines = [
+        "",
+        "Status polls as the queue grows (one concert):",
+        f"  {'waiting':>10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'redis':>5} {'script us':>9} "
+        f"{'bytes/token':>11}",
+    ]
+    for s in sizes:
+        lines.append(
+            f"  {s['waiting_tokens']:>10,} {s['rps']:>8} {s['p50_ms']:>8} {s['p99_ms']:>8} "
+            f"{s.get('redis_calls_per_request', ''):>5} {s.get('redis_script_usec_per_call', ''):>9} "
+            f"{s.get('redis_bytes_per_waiting_token', ''):>11}"
+        )
+    lines.append(f"  req/s at the largest over the smallest: {r.get('rps_largest_over_smallest')}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     parser.add_argument("--no-second-baseline", action="store_true")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every scenario N times (one stack); report medians and min-max, ratios per repetition",
+    )
     parser.add_argument(
         "--gunicorn-workers", type=int, default=0, help="experiments only (default: one per core)"
     )

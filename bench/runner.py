@@ -50,6 +50,9 @@ class Runner:
         self.profiles: dict[str, object] = {}
         self.adjacent_runs: list[float] = []
         self.pg_stats = False
+        self.reps = max(1, int(getattr(args, "repeat", 1) or 1))
+        self.rep_results: list[dict[str, dict[str, object]]] = []
+        self.scaling_seeded: dict[int, dict[str, object]] = {}
 
     def step(self, name: str, fn: Callable[[], object]) -> object:
         log(f"{name} ...")
@@ -78,24 +81,33 @@ class Runner:
         data_dir = REPO / "bench" / "results" / "data"
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
-        ctx = Context(stack=self.stack, data_dir=data_dir, catalog=catalog, duration=self.args.duration)  # type: ignore[arg-type]
+        ctx = Context(
+            stack=self.stack,
+            data_dir=data_dir,
+            catalog=catalog,  # type: ignore[arg-type]
+            duration=self.args.duration,
+            reps=self.reps,
+        )
+        # Each repetition takes its own slice of the groups that use their users up (bench/context.py);
+        # the hold users are plenty for several (each takes 4 of 10,000 seats a concert).
+        reps = self.reps
         groups = {
             "queue": N_WAITING,
-            "issue": N_ISSUE,
+            "issue": N_ISSUE * reps,
             "hold": N_HOLD,
-            "contention": N_CONTENTION,
-            "flow": N_FLOW,
+            "contention": N_CONTENTION * reps,
+            "flow": N_FLOW * reps,
         }
 
         def users() -> None:
             for group, n in groups.items():
-                ctx.users[group] = seed.seed_users(prefix=f"b{group}", count=n)
+                ctx.users_all[group] = seed.seed_users(prefix=f"b{group}", count=n)
 
         self.step("seed users (COPY)", users)
 
         def jwts() -> None:
             for group in ("issue", "hold", "contention", "flow"):
-                ctx.jwts[group] = seed.mint_access_tokens(ctx.users[group])
+                ctx.jwts_all[group] = seed.mint_access_tokens(ctx.users_all[group])
 
         self.step("mint JWT access tokens", jwts)
         self.step("analyze", seed.analyze)
@@ -104,6 +116,7 @@ class Runner:
 
         connection.close()
         self.step("start gunicorn + celery", self.stack.start_app)
+        ctx.use_rep(0)
         self.ctx = ctx
 
     # --- scenarios ---------------------------------------------------------------------------------
@@ -184,11 +197,25 @@ class Runner:
         return float(res["rps"])  # type: ignore[arg-type]
 
     def run(self) -> None:
-        from bench.scenarios import contention, flow, http_load
+        from bench.scenarios import http_load
 
         ctx = self.ctx
         assert ctx is not None
         self.step("warm up", lambda: http_load.warm_up(ctx))
+        for rep in range(self.reps):
+            if self.reps > 1:
+                log(f"--- repetition {rep + 1} of {self.reps} ---")
+            ctx.use_rep(rep)
+            self.results = {}
+            self.adjacent_runs = []
+            self.run_once()
+            self.rep_results.append(self.finish_rep())
+
+    def run_once(self) -> None:
+        from bench.scenarios import contention, flow, http_load, scaling
+
+        ctx = self.ctx
+        assert ctx is not None
         self.scenario("baseline", lambda: http_load.baseline(ctx), [])
         first_schedule = ctx.catalog.schedules[ctx.catalog.concert_ids[0]][0]
         self.scenario(
@@ -231,6 +258,13 @@ class Runner:
             ],
             queue=True,
         )
+        self.scenario(
+            "queue_scaling",
+            lambda: scaling.run(ctx, self.scaling_seeded),
+            [("GET", "/api/v1/queue/status")],
+            queue=True,
+            prepare=self.seed_waiting,  # its layout check compares with a token the service issued
+        )
         if "baseline" in self.only and "rps" in self.results.get("baseline", {}):
             first = self.results["baseline"]
             runs = [float(first["rps"])]  # type: ignore[arg-type]
@@ -254,6 +288,8 @@ class Runner:
 
         ctx = self.ctx
         assert ctx is not None
+        if "queue" in ctx.queue_tokens:  # once: every repetition polls the same queue
+            return
         r = get_redis()
         mem_before = r.info("memory")["used_memory"]
         ctx.queue_tokens["queue"] = self.step(
@@ -316,6 +352,21 @@ class Runner:
 
     # --- report ------------------------------------------------------------------------------------
     def finish(self) -> dict[str, object]:
+        from bench.repeat import aggregate
+
+        if not self.rep_results:
+            self.rep_results.append(self.finish_rep())
+        if self.reps == 1:
+            scenarios = self.rep_results[0]
+        else:
+            scenarios = aggregate(self.rep_results)
+            for name, res in scenarios.items():
+                res["target_met"] = self.target_met(name, res)
+        scenarios["baseline"]["harness_timings_s"] = self.timings
+        return {"machine": machine_info(self.stack) | {"repetitions": self.reps}, "scenarios": scenarios}
+
+    def finish_rep(self) -> dict[str, dict[str, object]]:
+        """This repetition's results, with ratios to its own baseline and whether each target is met."""
         base = self.results.get("baseline", {}).get("rps")
         for name in SCENARIOS:
             res = self.results.setdefault(name, empty_result("skipped: not selected (--only)"))
@@ -326,9 +377,7 @@ class Runner:
             if name in TARGETS:
                 res["target_ratio"] = TARGETS[name]
             res["target_met"] = self.target_met(name, res)
-        scenarios = {name: self.results[name] for name in SCENARIOS}
-        scenarios["baseline"]["harness_timings_s"] = self.timings
-        return {"machine": machine_info(self.stack), "scenarios": scenarios}
+        return {name: self.results[name] for name in SCENARIOS}
 
     @staticmethod
     def target_met(name: str, res: dict[str, object]) -> bool | None:

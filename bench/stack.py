@@ -67,6 +67,9 @@ class Stack(ServiceStack):
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1",
             "RATE_LIMITS_ENABLED": "false",
+            # Waiting tokens seeded once are polled again in later repetitions (and the scaling queues
+            # are not polled at all between them): none may be abandoned meanwhile.
+            "QUEUE_ABANDON_SECONDS": "3600",
             # Celery's broker in another Redis database, so the queue's memory is measured alone.
             "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/1",
         }

@@ -1,51 +1,89 @@
 """A schedule's seat map, kept serialized in Redis and invalidated by writes and by time.
 
-Keys: `seatmap:{<schedule>}:ver` is a counter bumped after every committed seat change of the schedule;
-`seatmap:{<schedule>}:<version>:<filter>` holds the rendered JSON body. A reader looks both up in one
-round trip (a small Lua script); the braces are a Redis Cluster hash tag, so a schedule's keys share one
-slot and the script may read the body key it builds (one server ignores them). A bump makes every
-older body unreachable, so a reader that rendered from an older snapshot can only store it under a
-version nobody asks for any more. A body also expires at the earliest deadline of a hold it shows, so a
-lapsing hold turns AVAILABLE on the second, and within MAX_AGE_MS at the latest. Without Redis (embedded
-mode) there is no cache: every read renders.
+Keys: `seatmap:{<concert>}:<schedule>:ver` is a hash, v = a version counter bumped by every seat change
+of the schedule, w = when the latest *write intent* was recorded (ms); `seatmap:{<concert>}:<schedule>:
+<version>:<filter>` holds a rendered JSON body. The braces are a Redis Cluster hash tag: a concert's seat
+maps share one slot with its waiting queue (`q:{<concert>}:...`), so the script that checks a hold's
+queue token can record the hold's write intent in the same call (one server ignores the tags).
+
+A reader looks the version and the body up in one round trip (a small Lua script). Two ways a write
+makes older bodies unreachable:
+- after commit, `invalidate` bumps the version (payments, cancellations, operators, the sweeper);
+- before it, a hold's token check bumps the version and stamps `w` (a write intent: no second Redis call
+  after the hold commits). A body rendered from a snapshot taken before that hold committed must then not
+  be stored under the new version: a reader that sees an intent younger than WRITE_LEASE_MS serves what
+  it renders without storing it. The hold path bumps again after commit, as before, whenever its commit
+  may have come later than INTENT_MARGIN_SECONDS after the intent (a slow hold), so a reader past the
+  lease always renders from a snapshot that includes the write. The lease minus the margin is the clock
+  skew tolerated between web nodes.
+A body also expires at the earliest deadline of a hold it shows, so a lapsing hold turns AVAILABLE on the
+second, and within MAX_AGE_MS at the latest. Without Redis (embedded mode) there is no cache: every read
+renders.
+
+The concert of a schedule comes from the database (one query for all the schedules of its concert) once
+per process and MAPPING_SECONDS; a schedule an operator moves to another concert may be read under the
+old concert's keys that long.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from functools import lru_cache
 
 from django.conf import settings
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
+from config import clock
 from config.redis import get_redis
 
 logger = logging.getLogger(__name__)
 
 MAX_AGE_MS = 60_000
+WRITE_LEASE_MS = 2_000
+INTENT_MARGIN_SECONDS = 1.0
+MAPPING_SECONDS = 300.0
 _LOOKUP = """
-local version = redis.call('GET', KEYS[1]) or '0'
-return {version, redis.call('GET', ARGV[1] .. version .. ':' .. ARGV[2])}
+local h = redis.call('HMGET', KEYS[1], 'v', 'w')
+local version = h[1] or '0'
+return {version, h[2] or '', redis.call('GET', ARGV[1] .. version .. ':' .. ARGV[2])}
 """
 
-
-def _tag(schedule_id: int) -> str:
-    """The hash tag every key of one schedule carries: one cluster slot per schedule."""
-    return f"seatmap:{{{schedule_id}}}:"
+_concerts: dict[int, tuple[int, float]] = {}  # schedule id -> (concert id, monotonic time it goes stale)
 
 
-def _version_key(schedule_id: int) -> str:
-    return f"{_tag(schedule_id)}ver"
+def concert_of(schedule_id: int) -> int | None:
+    """The schedule's concert (cached in-process), or None when there is no such schedule."""
+    now = time.monotonic()
+    known = _concerts.get(schedule_id)
+    if known is not None and known[1] > now:
+        return known[0]
+    from concerts.models import Schedule
+
+    # One query learns every schedule of the same concert: a catalog warms in one query per concert.
+    concert = Schedule.objects.filter(pk=schedule_id).values("concert_id")
+    siblings = list(Schedule.objects.filter(concert_id__in=concert).values_list("pk", "concert_id"))
+    _concerts.pop(schedule_id, None)
+    for pk, concert_id in siblings:
+        _concerts[pk] = (concert_id, now + MAPPING_SECONDS)
+    known = _concerts.get(schedule_id)
+    return None if known is None else known[0]
 
 
-def _body_prefix(schedule_id: int) -> str:
-    return _tag(schedule_id)
+def _prefix(concert_id: int, schedule_id: int) -> str:
+    return f"seatmap:{{{concert_id}}}:{schedule_id}:"
+
+
+def version_key(*, concert_id: int, schedule_id: int) -> str:
+    """The schedule's version hash; a hold's token check records its write intent here."""
+    return f"{_prefix(concert_id, schedule_id)}ver"
 
 
 def body_pattern(schedule_id: int) -> str:
-    """A SCAN pattern matching every cached body of the schedule (not its version counter)."""
-    return f"{_body_prefix(schedule_id)}[0-9]*:*"
+    """A SCAN pattern matching every cached body of the schedule (not its version hash)."""
+    concert_id = concert_of(schedule_id)
+    return f"{_prefix(concert_id or 0, schedule_id)}[0-9]*:*"
 
 
 def enabled() -> bool:
@@ -57,19 +95,29 @@ def _lookup_script() -> Script:
     return get_redis().register_script(_LOOKUP)
 
 
-def lookup(*, schedule_id: int, variant: str) -> tuple[str, bytes | None]:
-    """(current version, cached body or None)."""
-    version, body = _lookup_script()(
-        keys=[_version_key(schedule_id)], args=[_body_prefix(schedule_id), variant]
-    )
-    return str(version), (body.encode() if isinstance(body, str) else body)
+def lookup(*, schedule_id: int, variant: str) -> tuple[str | None, bytes | None]:
+    """(current version, cached body or None). The version is None when a body rendered now must not be
+    stored (a write intent younger than the lease, or no such schedule)."""
+    concert_id = concert_of(schedule_id)
+    if concert_id is None:
+        return None, None
+    prefix = _prefix(concert_id, schedule_id)
+    version, intent, body = _lookup_script()(keys=[f"{prefix}ver"], args=[prefix, variant])
+    if isinstance(body, str):
+        body = body.encode()
+    if intent and int(clock.now().timestamp() * 1000) - int(intent) < WRITE_LEASE_MS:
+        return None, body
+    return str(version), body
 
 
 def store(*, schedule_id: int, version: str, variant: str, body: bytes, ttl_ms: int) -> None:
-    if ttl_ms <= 0:
+    concert_id = concert_of(schedule_id)
+    if ttl_ms <= 0 or concert_id is None:
         return
     try:
-        get_redis().set(f"{_body_prefix(schedule_id)}{version}:{variant}", body, px=min(ttl_ms, MAX_AGE_MS))
+        get_redis().set(
+            f"{_prefix(concert_id, schedule_id)}{version}:{variant}", body, px=min(ttl_ms, MAX_AGE_MS)
+        )
     except RedisError:
         logger.warning("seat map cache: store failed", exc_info=True)
 
@@ -80,7 +128,9 @@ def invalidate(*, schedule_ids: list[int]) -> None:
     try:
         pipe = get_redis().pipeline(transaction=False)
         for schedule_id in schedule_ids:
-            pipe.incr(_version_key(schedule_id))
+            concert_id = concert_of(schedule_id)
+            if concert_id is not None:
+                pipe.hincrby(version_key(concert_id=concert_id, schedule_id=schedule_id), "v", 1)
         pipe.execute()
     except RedisError:
         # Bodies still expire within MAX_AGE_MS; log so an outage is visible.

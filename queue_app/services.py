@@ -28,8 +28,10 @@ from queue_app.sale import queue_inventory_publish, sale_schedule
 __all__ = [
     "QueueTokenView",
     "queue_inventory_publish",
+    "queue_marks_write_intents",
     "queue_promote",
     "queue_promote_all",
+    "queue_token_concert",
     "queue_token_expire",
     "queue_token_expire_with_transaction",
     "queue_token_issue",
@@ -138,13 +140,21 @@ def queue_token_status(
     return _view(state)
 
 
-def queue_token_require_active(*, token: str | None, user_id: int, concert_id: int | None) -> QueueTokenView:
+def queue_token_require_active(
+    *, token: str | None, user_id: int, concert_id: int | None, mark: str | None = None
+) -> QueueTokenView:
     """Booking guard: the token is ACTIVE, the user's, and for this concert. Reads only (no poll).
-    `concert_id=None` leaves the concert check to the caller (it gets the token's concert_id back)."""
+    `concert_id=None` leaves the concert check to the caller (it gets the token's concert_id back).
+    `mark`: a key of the token's concert slot on which an ACTIVE token's check records a write intent in
+    the same round trip, where the backend can (`queue_marks_write_intents()`)."""
     if not token:
         raise QueueTokenRequired()
     state = get_backend().status(
-        token=token, now=clock.now(), abandon_seconds=queue_settings().abandon_seconds, touch=False
+        token=token,
+        now=clock.now(),
+        abandon_seconds=queue_settings().abandon_seconds,
+        touch=False,
+        mark=mark,
     )
     if (
         state is None
@@ -154,6 +164,19 @@ def queue_token_require_active(*, token: str | None, user_id: int, concert_id: i
     ):
         raise QueueTokenNotActive()
     return _view(state)
+
+
+def queue_marks_write_intents() -> bool:
+    """Whether queue_token_require_active(mark=...) records the intent (the Redis backend)."""
+    return get_backend().marks_write_intents
+
+
+def queue_token_concert(*, token: str | None) -> int | None:
+    """The concert a token value names ("<concert id>.<random>"), or None when malformed. Says nothing
+    of whether the token exists."""
+    from queue_app.backends.redis_backend import token_concert
+
+    return token_concert(token) if token else None
 
 
 def queue_token_expire(*, token: str, reason: ExpiredReason | str = ExpiredReason.OPERATOR) -> None:

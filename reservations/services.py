@@ -8,6 +8,7 @@ row count decides who won.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 
+from concerts import seat_map_cache
 from concerts import selectors as concert_selectors
 from concerts import services as concert_services
 from concerts.errors import ScheduleNotFound
@@ -26,7 +28,11 @@ from config import clock, metrics
 from config.db import atomic_with_retry, statement_with_retry
 from config.exceptions import DomainError
 from queue_app.errors import QueueTokenNotActive
-from queue_app.services import queue_token_require_active
+from queue_app.services import (
+    queue_marks_write_intents,
+    queue_token_concert,
+    queue_token_require_active,
+)
 from reservations.errors import (
     HoldLimitReached,
     ReservationExpired,
@@ -58,8 +64,13 @@ class HoldRequest:
 def reservation_hold(
     *, user_id: int, schedule_id: int, seat_number: int, queue_token: str | None
 ) -> Reservation:
-    """Hold one seat for RESERVATION_HOLD_SECONDS. Needs the user's ACTIVE token for the concert."""
-    token = queue_token_require_active(token=queue_token, user_id=user_id, concert_id=None)
+    """Hold one seat for RESERVATION_HOLD_SECONDS. Needs the user's ACTIVE token for the concert.
+
+    One round trip to each store: the token check also records the hold's seat-map write intent
+    (concerts/seat_map_cache.py), so no version bump follows the commit unless the commit came late."""
+    intent = _seat_map_intent(queue_token=queue_token, schedule_id=schedule_id)
+    started = time.monotonic()
+    token = queue_token_require_active(token=queue_token, user_id=user_id, concert_id=None, mark=intent)
     now = clock.now()
     request = HoldRequest(
         user_id=int(user_id),
@@ -71,9 +82,30 @@ def reservation_hold(
         expires_at=now + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS),
     )
     reservation = _hold_implementation()(request)
-    _invalidate_seat_map_on_commit(reservation)
+    if intent is None:
+        _invalidate_seat_map_on_commit(reservation)
+    else:
+        transaction.on_commit(lambda: _invalidate_if_late(schedule_id=schedule_id, started=started))
     transaction.on_commit(metrics.HOLDS_CREATED.inc)
     return reservation
+
+
+def _seat_map_intent(*, queue_token: str | None, schedule_id: int) -> str | None:
+    """The seat-map key the token check marks with this hold's write intent, or None when the backend
+    cannot (the database queue) or there is no cache: then the hold bumps the map after commit."""
+    if not seat_map_cache.enabled() or not queue_marks_write_intents():
+        return None
+    concert_id = queue_token_concert(token=queue_token)
+    if concert_id is None:
+        return None
+    return seat_map_cache.version_key(concert_id=concert_id, schedule_id=schedule_id)
+
+
+def _invalidate_if_late(*, schedule_id: int, started: float) -> None:
+    """On commit: readers stop refusing to store maps WRITE_LEASE_MS after the intent; a commit later than
+    the margin bumps the version again, so no map rendered before it can be stored as current."""
+    if time.monotonic() - started > seat_map_cache.INTENT_MARGIN_SECONDS:
+        concert_services.seat_map_invalidate(schedule_id=schedule_id)
 
 
 def _hold_implementation() -> Callable[[HoldRequest], Reservation]:

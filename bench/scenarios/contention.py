@@ -91,7 +91,7 @@ def _live_reservations(schedule_id: int, seat_number: int) -> tuple[int, str]:
 
 def run(ctx: Context) -> dict[str, object]:
     schedule_id = ctx.catalog.schedules[ctx.concert("contention")][0]
-    seat_number = 1
+    seat_number = 1 + ctx.rep  # a fresh seat each repetition
     results, elapsed = asyncio.run(_race(ctx, schedule_id, seat_number))
     statuses: dict[str, int] = {}
     codes: dict[str, int] = {}

@@ -185,7 +185,8 @@ async def _flow(ctx: Context, concert_id: int) -> dict[str, object]:
         for s in ctx.catalog.schedules[concert_id]
         for k in range(1, ctx.catalog.seats_per_schedule + 1)
     ]
-    seats = all_seats[: n * 3 // 2]
+    pool_size = n * 3 // 2
+    seats = all_seats[ctx.rep * pool_size : (ctx.rep + 1) * pool_size]  # fresh seats each repetition
     rng = random.Random(17)
     outcome = {"paid": 0, "not_active": 0, "hold_collisions": 0, "no_seat_found": 0}
     t1 = time.perf_counter()
@@ -220,9 +221,10 @@ def run(ctx: Context) -> dict[str, object]:
     from django.db import connection
 
     concert_id = ctx.concert("flow")
+    before = _counts(concert_id)  # earlier repetitions sold seats of the same concert
     result = asyncio.run(_flow(ctx, concert_id))
     violations = check_invariants()
-    counts = _counts(concert_id)
+    counts = {k: v - before[k] for k, v in _counts(concert_id).items()}
     connection.close()
     paid = result["outcome"]["paid"]  # type: ignore[index]
     result["violations"] = violations

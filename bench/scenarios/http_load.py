@@ -101,6 +101,10 @@ def hold_distinct(ctx: Context) -> dict[str, object]:
     for c in concerts:
         scheds = ctx.catalog.schedules[c]
         free[c] = [(s, n) for n in range(1, ctx.catalog.seats_per_schedule + 1) for s in scheds]
+    # each repetition takes seats no earlier one could have taken (users are spread round-robin)
+    taken_per_rep = (len(users) // len(concerts) + 1) * per_user
+    for c in concerts:
+        del free[c][len(free[c]) - ctx.rep * taken_per_rep :]
     rows = []
     for i, _uid in enumerate(users):
         c = ctx.hold_concert_of(i)

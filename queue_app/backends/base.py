@@ -134,6 +134,8 @@ class QueueBackend(Protocol):
         store says the concert is sold out."""
         ...
 
+    marks_write_intents: bool
+
     def status(
         self,
         *,
@@ -143,9 +145,12 @@ class QueueBackend(Protocol):
         user_id: int | None = None,
         touch: bool = True,
         rate: RateLimit | None = None,
+        mark: str | None = None,
     ) -> TokenState | None:
         """The token's state, or None when unknown (or `user_id` is given and is not its owner).
-        `touch` records a poll (last seen) for a waiting token; `rate` counts against its owner."""
+        `touch` records a poll (last seen) for a waiting token; `rate` counts against its owner. `mark`: a
+        key of the token's concert slot on which the check of an ACTIVE token records a write intent in the
+        same call (Redis only; `marks_write_intents` says whether the backend does)."""
         ...
 
     def expire(self, *, token: str, now: datetime, reason: ExpiredReason, abandon_seconds: int) -> bool:

@@ -119,6 +119,7 @@ def _end(row: QueueToken, *, now: datetime, abandon_seconds: int, sale: Sale) ->
 
 class DatabaseQueueBackend:
     name = "database"
+    marks_write_intents = False  # `mark` is ignored: the seat map cache bumps after commit instead
 
     def issue(
         self,
@@ -186,6 +187,7 @@ class DatabaseQueueBackend:
         user_id: int | None = None,
         touch: bool = True,
         rate: RateLimit | None = None,
+        mark: str | None = None,
     ) -> TokenState | None:
         row = QueueToken.objects.filter(token=token).first() if token else None
         if row is None or (user_id is not None and row.user_id != user_id):

@@ -1,6 +1,8 @@
 """The Redis queue: sorted sets and one Lua script per step, so each step is atomic and one round trip.
 
-A status poll is one EVALSHA (token fields, rank, last-seen update, rate-limit count); issuing is one
+A status poll is one EVALSHA (token fields, rank, rate-limit count, and at most every SEEN_REFRESH_MS per
+token the last-seen update with its bounded abandonment sweep); a hold's token check is the same script,
+which also records the hold's seat-map write intent (`mark`, concerts/seat_map_cache.py); issuing is one
 EVALSHA; an admission round is one EVALSHA, so concurrent rounds serialize inside Redis and can neither
 admit a token twice nor pass the cap. The one exception is the opening: the first call that finds the
 draw due computes it (queue_app/backends/redis_draw.py) and calls again. Layout and time rules:
@@ -35,6 +37,7 @@ RETENTION_MS = 24 * 3600 * 1000  # an ended token keeps answering EXPIRED (not 4
 SWEEP_LIMIT = 200  # abandoned/lapsed tokens tidied per script call; the rest wait for the next one
 SOLD_OUT_CHUNK = 1000  # waiting tokens ended as SOLD_OUT per script call (Redis blocks while one runs)
 MAX_TOKEN_LENGTH = 128
+SEEN_REFRESH_MS = 2000  # a poll this close to the recorded last poll reads only (redis_scripts.STATUS)
 DRAW_ATTEMPTS = 5
 
 _STATUS = {"W": TokenStatus.WAITING, "A": TokenStatus.ACTIVE, "E": TokenStatus.EXPIRED}
@@ -107,6 +110,7 @@ def _draw_first(concert_id: int, now: datetime) -> None:
 
 class RedisQueueBackend:
     name = "redis"
+    marks_write_intents = True
 
     def issue(
         self,
@@ -149,11 +153,14 @@ class RedisQueueBackend:
         user_id: int | None = None,
         touch: bool = True,
         rate: RateLimit | None = None,
+        mark: str | None = None,
     ) -> TokenState | None:
         concert_id = token_concert(token) if token and len(token) <= MAX_TOKEN_LENGTH else None
         if concert_id is None:
             return None
         keys = [key(concert_id, f"t:{token}"), key(concert_id, "sale")]
+        if mark is not None:
+            keys.append(mark)
         args = [
             token,
             _ms(now),
@@ -164,6 +171,7 @@ class RedisQueueBackend:
             RETENTION_MS,
             SWEEP_LIMIT,
             concert_id,
+            SEEN_REFRESH_MS,
         ]
         reply = _run(redis_scripts.STATUS, keys, args)
         if int(reply[0]) == 2:

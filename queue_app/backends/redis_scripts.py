@@ -8,7 +8,8 @@ Cluster slot and no script touches a key outside it. A token value starts with i
   q:{c}:wait             zset  waiting tokens in admission order: the queue number before the draw;
                                after it the draw rank 1..P for the drawn tokens, the queue number (> P)
                                for the later ones
-  q:{c}:seen             zset  the same tokens scored by last poll (ms), never before the opening
+  q:{c}:seen             zset  the same tokens scored by last recorded poll (ms), never before the
+                               opening; a poll within SEEN_REFRESH_MS of the recorded one is not recorded
   q:{c}:active           zset  admitted tokens scored by expiry (ms): the live count is a range count
   q:{c}:sale             hash  o=opening ms ('' or absent: open now), seed, d=1 once drawn, dt=drawn ms,
                                n=queue number sequence, so=1 sold out, ns=1 no AVAILABLE seat, p=1 paused,
@@ -20,7 +21,9 @@ Cluster slot and no script touches a key outside it. A token value starts with i
   q:{c}:draw:lock        str   held by the one process computing the draw
   q:{c}:rl:<scope>:<u>:<w> int fixed-window request counter per user
 Times are milliseconds from the caller's clock (ARGV), never Redis TIME, so tests can move them.
-A token is abandoned when its last poll (the opening at the earliest) is at or before now - abandon;
+A token is abandoned when its last recorded poll (the opening at the earliest) is at or before now -
+abandon (so a token not polled for `abandon` is abandoned; one polled again within SEEN_REFRESH_MS of its
+recorded poll may be abandoned that much earlier than its last poll);
 active until now >= x. While the opening is due but the pre-queue is not drawn yet, scripts that would
 read or change the waiting order answer 2 (draw first) and change nothing.
 """
@@ -105,8 +108,12 @@ local function position(c, t, sl)
 end
 """
 
-# KEYS[1]=q:{c}:t:<token>, KEYS[2]=q:{c}:sale. ARGV: token, now, abandon, expect user ('' = any),
-# touch (1/0), rate limit, rate window, retention, sweep limit, concert.
+# KEYS[1]=q:{c}:t:<token>, KEYS[2]=q:{c}:sale, KEYS[3] (optional) a hash of the concert's slot on which
+# an ACTIVE token's check records a write intent (HINCRBY v 1, w = now; concerts/seat_map_cache.py).
+# ARGV: token, now, abandon, expect user ('' = any), touch (1/0), rate limit, rate window, retention,
+# sweep limit, concert, seen refresh ms.
+# A poll of a waiting token writes (last seen, TTLs, the abandonment sweep) only when the recorded last
+# poll is at least `seen refresh` old: polls closer together than that are reads (and no replication).
 # -> {0} unknown | {-1, retry ms} throttled | {2} draw first |
 #    {1, u, c, status, position (-1 pre-queue), issued, expires or '', number, reason or '', blocked, rate}
 STATUS = (
@@ -122,10 +129,20 @@ if retry > 0 then return {-1, retry} end
 local sl = sale(c, now)
 if s == 'W' and sl.due then return {2} end
 local cutoff = now - abandon
-local st = live_status(c, t, s, h[4], now, cutoff, sl.o)
+local st, raw, seen = 'E', nil, nil
+if s == 'A' then
+  if tonumber(h[4]) > now then st = 'A' end
+elseif s == 'W' then
+  raw = redis.call('ZSCORE', ckey(c, 'seen'), t)
+  if raw then
+    raw = tonumber(raw)
+    seen = math.max(raw, sl.o)
+    if seen > cutoff then st = 'W' end
+  end
+end
 local x, pos, reason = h[4] or '', 0, h[6] or ''
 if st == 'W' then
-  if ARGV[5] == '1' then
+  if ARGV[5] == '1' and (raw > now or raw <= now - tonumber(ARGV[11])) then
     redis.call('ZADD', ckey(c, 'seen'), 'XX', math.max(now, sl.o), t)
     redis.call('PEXPIRE', KEYS[1], ARGV[8])
     redis.call('PEXPIRE', ckey(c, 'u:' .. u), ARGV[8])
@@ -133,11 +150,14 @@ if st == 'W' then
   end
   pos = position(c, t, sl)
 elseif s == 'W' then
-  local seen = eff_seen(c, t, sl.o)
   x, reason = seen and (seen + abandon) or now, 'ABANDONED'
   if ARGV[5] == '1' then drop_waiting(c, t, u, x, reason) end
 elseif s == 'A' then
   reason = 'TIMED_OUT'
+end
+if st == 'A' and KEYS[3] then
+  redis.call('HINCRBY', KEYS[3], 'v', 1)
+  redis.call('HSET', KEYS[3], 'w', now)
 end
 return {1, u, c, st, pos, h[3], x, h[5] or '0', reason, sl.blocked, sl.rate}
 """

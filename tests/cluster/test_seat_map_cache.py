@@ -1,5 +1,6 @@
-"""The seat map's cache on the cluster: a schedule's keys share one slot (its Lua lookup reads the body
-key it builds), schedules spread over the masters, and invalidating several at once crosses nodes."""
+"""The seat map's cache on the cluster: a schedule's keys share one slot with its concert's queue (its Lua
+lookup reads the body key it builds; a hold's token check records the write intent in the same call),
+concerts spread over the masters, and invalidating several at once crosses nodes."""
 
 import pytest
 from redis.cluster import RedisCluster
@@ -17,16 +18,20 @@ def _cache_on(settings):
     settings.SEAT_MAP_CACHE_ENABLED = True
 
 
-def test_one_schedule_keys_share_a_slot(cluster):
-    version_key = seat_map_cache._version_key(42)
-    body_key = f"{seat_map_cache._body_prefix(42)}7:AVAILABLE"
-    assert cluster.keyslot(version_key) == cluster.keyslot(body_key)
-    assert cluster.keyslot(version_key) != cluster.keyslot(seat_map_cache._version_key(43))
+def test_a_concerts_seat_maps_share_its_queue_slot(cluster):
+    version_key = seat_map_cache.version_key(concert_id=42, schedule_id=7)
+    body_key = version_key.removesuffix("ver") + "3:AVAILABLE"
+    assert cluster.keyslot(version_key) == cluster.keyslot(body_key) == cluster.keyslot("q:{42}:wait")
+    other_concert = seat_map_cache.version_key(concert_id=43, schedule_id=7)
+    assert cluster.keyslot(version_key) != cluster.keyslot(other_concert)
 
 
 def test_maps_are_cached_and_invalidated_across_masters(cluster, api_client):
     schedules = [on_sale_schedule(seats=2) for _ in range(12)]
-    masters = {master_of(cluster, seat_map_cache._version_key(s.pk)) for s in schedules}
+    masters = {
+        master_of(cluster, seat_map_cache.version_key(concert_id=s.concert_id, schedule_id=s.pk))
+        for s in schedules
+    }
     assert len(masters) > 1
     first = {s.pk: api_client.get(f"/api/v1/schedules/{s.pk}/seats").content for s in schedules}
     for s in schedules:

@@ -53,11 +53,14 @@ def test_holds_and_payments_invalidate_once_committed(api_client, django_capture
     assert [s["number"] for s in filtered["results"]] == [1, 3]
 
 
-def test_a_body_showing_a_hold_expires_at_the_hold_deadline(api_client, django_capture_on_commit_callbacks):
+def test_a_body_showing_a_hold_expires_at_the_hold_deadline(
+    api_client, django_capture_on_commit_callbacks, clock
+):
     schedule = on_sale_schedule(seats=2)
     fan = booker_for(schedule)
     with django_capture_on_commit_callbacks(execute=True):
         held = fan.hold(schedule, 1).json()
+    clock.advance(seat_map_cache.WRITE_LEASE_MS / 1000)  # past the hold's write intent: maps are stored
     api_client.get(f"/api/v1/schedules/{schedule.pk}/seats")
     redis = get_redis()
     keys = list(redis.scan_iter(seat_map_cache.body_pattern(schedule.pk)))
@@ -91,3 +94,85 @@ def test_the_map_is_served_from_the_database_while_redis_is_away(api_client, set
     finally:
         get_redis.cache_clear()
         seat_map_cache._lookup_script.cache_clear()
+
+
+@pytest.fixture
+def redis_queue(settings):
+    settings.QUEUE_BACKEND = "redis"
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Commands (or pipelines) sent to Redis: a spy on the real connection, not a mock."""
+    from redis.connection import Connection
+
+    sent = []
+    original = Connection.send_packed_command
+
+    def spy(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", spy)
+    return sent
+
+
+def version_of(schedule):
+    key = seat_map_cache.version_key(concert_id=schedule.concert_id, schedule_id=schedule.pk)
+    return get_redis().hget(key, "v")
+
+
+def test_a_hold_costs_one_redis_call_and_one_sql_statement(
+    api_client, redis_queue, round_trips, django_capture_on_commit_callbacks, settings
+):
+    settings.RATE_LIMITS_ENABLED = False  # the `booking` rate limit's counter is a cache call of its own
+    schedule = on_sale_schedule(seats=3)
+    fan = booker_for(schedule)
+    api_client.get(f"/api/v1/schedules/{schedule.pk}/seats")  # cached, and the schedule's concert known
+    round_trips.clear()
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        assert fan.hold(schedule, 2).status_code == 201
+    assert (len(round_trips), len(queries)) == (1, 1)
+    assert statuses(api_client, schedule)[2] == "HELD"  # the token check made the cached map unreachable
+
+
+def test_a_map_rendered_while_a_hold_may_be_committing_is_served_but_not_stored(redis_queue, clock):
+    from queue_app.services import queue_token_require_active
+
+    schedule = on_sale_schedule(seats=2)
+    fan = booker_for(schedule)
+    seat_map_json(schedule_id=schedule.pk)
+    assert seat_map_cache.lookup(schedule_id=schedule.pk, variant="ALL")[1] is not None
+    mark = seat_map_cache.version_key(concert_id=schedule.concert_id, schedule_id=schedule.pk)
+    queue_token_require_active(token=fan.token, user_id=fan.user.pk, concert_id=None, mark=mark)
+
+    assert seat_map_json(schedule_id=schedule.pk)  # rendered from the database, as the hold may not be in it
+    assert seat_map_cache.lookup(schedule_id=schedule.pk, variant="ALL") == (None, None)
+    clock.advance(seat_map_cache.WRITE_LEASE_MS / 1000)
+    version, body = seat_map_cache.lookup(schedule_id=schedule.pk, variant="ALL")
+    assert (version, body) == (version_of(schedule), None)  # nothing was stored under the new version
+
+
+def test_only_an_active_token_records_a_write_intent(redis_queue):
+    from queue_app.errors import QueueTokenNotActive
+    from queue_app.services import queue_token_issue, queue_token_require_active
+    from tests.factories import UserFactory
+
+    schedule = on_sale_schedule(seats=1)
+    user = UserFactory()
+    waiting, _ = queue_token_issue(user_id=user.pk, concert_id=schedule.concert_id)
+    mark = seat_map_cache.version_key(concert_id=schedule.concert_id, schedule_id=schedule.pk)
+    with pytest.raises(QueueTokenNotActive):
+        queue_token_require_active(token=waiting.token, user_id=user.pk, concert_id=None, mark=mark)
+    assert version_of(schedule) is None
+
+
+def test_a_hold_committed_late_bumps_the_map_again_after_commit(
+    redis_queue, monkeypatch, django_capture_on_commit_callbacks
+):
+    schedule = on_sale_schedule(seats=2)
+    fan = booker_for(schedule)
+    monkeypatch.setattr(seat_map_cache, "INTENT_MARGIN_SECONDS", -1.0)  # every hold counts as late
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fan.hold(schedule, 1).status_code == 201
+    assert version_of(schedule) == "2"  # the intent, then the bump after commit

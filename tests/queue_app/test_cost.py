@@ -125,3 +125,26 @@ def test_a_status_poll_reads_only_its_own_keys(round_trips):
     }
     assert set(scanned) <= {"cmdstat_zrangebyscore"}  # the bounded abandonment sweep (LIMIT) only
     assert stats["cmdstat_zrank"]["calls"] == 1
+
+
+def test_polls_closer_than_the_refresh_read_only_and_abandonment_still_comes_on_time(clock):
+    from datetime import timedelta
+
+    from queue_app.backends.redis_backend import SEEN_REFRESH_MS, key
+    from queue_app.services import queue_token_status
+
+    concert = on_sale_concert()
+    view, _ = queue_token_issue(user_id=1, concert_id=concert.pk)
+    seen = key(concert.pk, "seen")
+    issued_ms = get_redis().zscore(seen, view.token)
+    clock.advance(SEEN_REFRESH_MS / 1000 / 2)
+    assert queue_token_status(token=view.token).status == "WAITING"
+    assert get_redis().zscore(seen, view.token) == issued_ms  # a read: nothing written
+    clock.advance(SEEN_REFRESH_MS / 1000)
+    queue_token_status(token=view.token)
+    polled_ms = get_redis().zscore(seen, view.token)
+    assert polled_ms > issued_ms  # recorded
+    clock.advance(300)
+    expired = queue_token_status(token=view.token)  # not polled for 300 s: abandoned
+    assert (expired.status, expired.expired_reason) == ("EXPIRED", "ABANDONED")
+    assert expired.expires_at == view.issued_at + timedelta(milliseconds=polled_ms - issued_ms, seconds=300)
