@@ -26,6 +26,7 @@ N_ISSUE = 50_000  # fresh users (per repetition) for token_issue (more than ~12 
 N_HOLD = 12_500  # hold users x 4 holds = 50,000 distinct seats
 N_CONTENTION = 1_000
 N_FLOW = 2_000
+N_DRAW = 100_000  # pre-queued tokens drawn at a sale's opening (not a scenario: timed once per run)
 ADMISSION_ROUND = 1_000
 
 

@@ -68,6 +68,14 @@ def table(report: dict[str, object]) -> str:
             f"from 16 connections ({few.get('rps')} req/s): {few.get('p99_ms')} ms",
         ]
     lines += _spread_lines(scenarios) + _scaling_lines(scenarios.get("queue_scaling", {}))
+    drawn: dict[str, Any] = report.get("draw") or {}  # type: ignore[assignment]
+    if drawn:
+        lines += [
+            "",
+            f"The opening's draw of {drawn['tokens']:,} pre-queued tokens (Redis): the first poll after the "
+            f"opening drew them in {drawn['first_poll_with_draw_seconds']} s; {drawn['polls_meanwhile']} "
+            f"other polls meanwhile, the slowest {drawn['slowest_poll_meanwhile_ms']} ms",
+        ]
     lines += [
         "",
         "redis = Redis calls per request (round trips: a script or a pipeline is one); sql = SQL statements "
@@ -119,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--duration", type=int, default=12, help="seconds per wrk scenario")
-    parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    parser.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated subset of {','.join(SCENARIOS)},draw (the opening's draw)",
+    )
     parser.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     parser.add_argument("--no-second-baseline", action="store_true")
     parser.add_argument(

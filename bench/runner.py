@@ -20,6 +20,7 @@ from bench.plan import (
     CONCERTS,
     EXACT,
     N_CONTENTION,
+    N_DRAW,
     N_FLOW,
     N_HOLD,
     N_ISSUE,
@@ -36,7 +37,8 @@ from bench.stack import Stack, ensure_binaries
 class Runner:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.only = set(args.only.split(",")) if args.only else set(SCENARIOS)
+        self.only = set(args.only.split(",")) if args.only else {*SCENARIOS, "draw"}
+        self.draw: dict[str, object] | None = None
         self.results: dict[str, dict[str, object]] = {}
         self.timings: dict[str, float] = {}
         self.stack = Stack()
@@ -210,6 +212,12 @@ class Runner:
             self.adjacent_runs = []
             self.run_once()
             self.rep_results.append(self.finish_rep())
+        if "draw" in self.only:
+            from bench import draw
+
+            self.draw = self.step(  # type: ignore[assignment]
+                f"the opening's draw of {N_DRAW:,} pre-queued tokens", lambda: draw.run(tokens=N_DRAW)
+            )
 
     def run_once(self) -> None:
         from bench.scenarios import contention, flow, http_load, scaling
@@ -363,7 +371,13 @@ class Runner:
             for name, res in scenarios.items():
                 res["target_met"] = self.target_met(name, res)
         scenarios["baseline"]["harness_timings_s"] = self.timings
-        return {"machine": machine_info(self.stack) | {"repetitions": self.reps}, "scenarios": scenarios}
+        report: dict[str, object] = {
+            "machine": machine_info(self.stack) | {"repetitions": self.reps},
+            "scenarios": scenarios,
+        }
+        if self.draw is not None:
+            report["draw"] = self.draw
+        return report
 
     def finish_rep(self) -> dict[str, dict[str, object]]:
         """This repetition's results, with ratios to its own baseline and whether each target is met."""
