@@ -90,7 +90,9 @@ class BlockedPayment:
             self.ctx.payments_for(self.reservation) == [],
         )
         first = self.attempt().retry_until_settled(self.ctx.port)
-        again = self.attempt().retry(self.ctx.port)
+        # As a careful client: after a restart another web thread may still hold a broken connection and
+        # answer one clean 503; the retry settles and must then replay the payment, never pay again.
+        again = self.attempt().retry_until_settled(self.ctx.port)
         rows = self.ctx.payments_for(self.reservation)
         res.check(
             f"{label}: the retry with the same key pays once ({first.status}), a second retry replays it",
