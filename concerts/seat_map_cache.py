@@ -105,7 +105,7 @@ def lookup(*, schedule_id: int, variant: str) -> tuple[str | None, bytes | None]
     version, intent, body = _lookup_script()(keys=[f"{prefix}ver"], args=[prefix, variant])
     if isinstance(body, str):
         body = body.encode()
-    if intent and int(clock.now().timestamp() * 1000) - int(intent) < WRITE_LEASE_MS:
+    if intent and clock.to_ms(clock.now()) - int(intent) < WRITE_LEASE_MS:
         return None, body
     return str(version), body
 

@@ -65,7 +65,7 @@ def queue_overview(*, concert_id: int) -> QueueOverview:
     else:
         state = QueueState.OPEN
     interval = concert["queue_interval_seconds"] or conf.interval_seconds
-    now_ms = int(now.timestamp() * 1000)
+    now_ms = clock.to_ms(now)
     estimate = None
     if state == QueueState.OPEN and snap.seat_available:
         rate = pace.achieved_rate(rounds=snap.rounds, now_ms=now_ms, interval_seconds=interval)

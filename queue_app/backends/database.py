@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
-from config import locks
+from config import clock, locks
 from config.db import atomic_with_retry
 from config.ratelimit import RateLimit, rate_hit, user_ident
 from queue_app import pace
@@ -42,10 +42,6 @@ def _rate_hit(rate: RateLimit | None, *, user_id: int, now: datetime) -> None:
     retry = rate_hit(rate, ident=user_ident(user_id), now=now)
     if retry:
         raise QueueThrottled(retry_after=retry)
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 def _seen(row: QueueToken, sale: Sale) -> datetime:
@@ -317,7 +313,7 @@ def _promote(*, concert_id: int, now: datetime, admission: Admission) -> RoundRe
             status=TokenStatus.ACTIVE, expires_at=now + timedelta(seconds=admission.active_ttl_seconds)
         )
     state = locked_state(concert_id)
-    rounds = [[_ms(now), admitted, room], *state.rounds][: pace.KEEP_ROUNDS]
+    rounds = [[clock.to_ms(now), admitted, room], *state.rounds][: pace.KEEP_ROUNDS]
     ConcertQueueState.objects.filter(pk=concert_id).update(
         rounds=rounds,
         last_round_at=now,
@@ -328,7 +324,7 @@ def _promote(*, concert_id: int, now: datetime, admission: Admission) -> RoundRe
         abandoned_total=F("abandoned_total") + abandoned,
         rate=pace.achieved_rate(
             rounds=[tuple(r) for r in rounds],  # type: ignore[misc]
-            now_ms=_ms(now),
+            now_ms=clock.to_ms(now),
             interval_seconds=admission.interval_seconds,
         ),
     )

@@ -11,12 +11,13 @@ redis_scripts.py.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from redis.commands.core import Script
 
+from config import clock
 from config.redis import get_redis
 from queue_app import pace
 from queue_app.backends import redis_scripts
@@ -62,16 +63,8 @@ def _script(source: str) -> Script:
     return get_redis().register_script(source)
 
 
-def _run(source: str, keys: list[str], args: list[Any]) -> Any:
+def run_script(source: str, keys: list[str], args: list[Any]) -> Any:
     return _script(source)(keys=keys, args=args, client=get_redis())
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _at(ms: str | int) -> datetime:
-    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
 
 
 def _rate_args(rate: RateLimit | None) -> list[int]:
@@ -95,8 +88,8 @@ def _state(token: str, user_id: int, concert_id: int, fields: list[Any]) -> Toke
         queue_number=int(number),
         status=_STATUS[status],
         position=None if int(position) == -1 else int(position),
-        issued_at=_at(issued),
-        expires_at=_at(expires) if expires != "" else None,
+        issued_at=clock.from_ms(issued),
+        expires_at=clock.from_ms(expires) if expires != "" else None,
         expired_reason=ExpiredReason(reason) if status == "E" and reason else None,
         pace=_pace(blocked, rate),
     )
@@ -127,16 +120,16 @@ class RedisQueueBackend:
             user_id,
             concert_id,
             new_token,
-            _ms(now),
+            clock.to_ms(now),
             abandon_seconds * 1000,
             *_rate_args(rate),
             RETENTION_MS,
             SWEEP_LIMIT,
         ]
-        reply = _run(redis_scripts.ISSUE, keys, args)
+        reply = run_script(redis_scripts.ISSUE, keys, args)
         if int(reply[0]) == 2:
             _draw_first(concert_id, now)
-            reply = _run(redis_scripts.ISSUE, keys, [*args[:5], 0, 1, *args[7:]])  # counted once
+            reply = run_script(redis_scripts.ISSUE, keys, [*args[:5], 0, 1, *args[7:]])  # counted once
         if int(reply[0]) == -1:
             raise _throttled(reply[1])
         if int(reply[0]) == -2:
@@ -163,7 +156,7 @@ class RedisQueueBackend:
             keys.append(mark)
         args = [
             token,
-            _ms(now),
+            clock.to_ms(now),
             abandon_seconds * 1000,
             "" if user_id is None else user_id,
             int(touch),
@@ -173,10 +166,10 @@ class RedisQueueBackend:
             concert_id,
             SEEN_REFRESH_MS,
         ]
-        reply = _run(redis_scripts.STATUS, keys, args)
+        reply = run_script(redis_scripts.STATUS, keys, args)
         if int(reply[0]) == 2:
             _draw_first(concert_id, now)
-            reply = _run(redis_scripts.STATUS, keys, [*args[:5], 0, 1, *args[7:]])  # counted once
+            reply = run_script(redis_scripts.STATUS, keys, [*args[:5], 0, 1, *args[7:]])  # counted once
         if int(reply[0]) == 0:
             return None
         if int(reply[0]) == -1:
@@ -189,18 +182,18 @@ class RedisQueueBackend:
         if concert_id is None:
             return False
         keys = [key(concert_id, f"t:{token}"), key(concert_id, "sale")]
-        args = [token, _ms(now), concert_id, reason.value, abandon_seconds * 1000]
-        result = int(_run(redis_scripts.EXPIRE, keys, args))
+        args = [token, clock.to_ms(now), concert_id, reason.value, abandon_seconds * 1000]
+        result = int(run_script(redis_scripts.EXPIRE, keys, args))
         if result == 2:
             _draw_first(concert_id, now)
-            result = int(_run(redis_scripts.EXPIRE, keys, args))
+            result = int(run_script(redis_scripts.EXPIRE, keys, args))
         return result == 1
 
     def promote(self, *, concert_id: int, now: datetime, admission: Admission) -> RoundResult:
         cap = -1 if admission.max_active is None else admission.max_active
         args = [
             concert_id,
-            _ms(now),
+            clock.to_ms(now),
             admission.abandon_seconds * 1000,
             admission.batch,
             cap,
@@ -212,22 +205,24 @@ class RedisQueueBackend:
             int(admission.sold_out),
             pace.KEEP_ROUNDS,
         ]
-        reply = _run(redis_scripts.PROMOTE, [key(concert_id, "sale")], args)
+        reply = run_script(redis_scripts.PROMOTE, [key(concert_id, "sale")], args)
         if int(reply[0]) == 2:
             _draw_first(concert_id, now)
-            reply = _run(redis_scripts.PROMOTE, [key(concert_id, "sale")], args)
+            reply = run_script(redis_scripts.PROMOTE, [key(concert_id, "sale")], args)
         if int(reply[0]) != 1:
             return RoundResult(ran=False, admitted=0)
         admitted, left = int(reply[1]), int(reply[2])
         while left > 0:
             left = int(
-                _run(
-                    redis_scripts.SOLD_OUT, [key(concert_id, "sale")], [concert_id, _ms(now), SOLD_OUT_CHUNK]
+                run_script(
+                    redis_scripts.SOLD_OUT,
+                    [key(concert_id, "sale")],
+                    [concert_id, clock.to_ms(now), SOLD_OUT_CHUNK],
                 )
             )
         rate = pace.achieved_rate(
             rounds=pace.parse_rounds(reply[3:]),
-            now_ms=_ms(now),
+            now_ms=clock.to_ms(now),
             interval_seconds=admission.interval_seconds,
         )
         get_redis().hset(key(concert_id, "sale"), "r", "" if rate is None else repr(rate))
@@ -235,7 +230,7 @@ class RedisQueueBackend:
 
     def sale_publish(self, *, concert_id: int, opens_at: datetime | None, seed: str, drawn: bool) -> None:
         fields: dict[Any, Any] = {
-            "o": "" if opens_at is None else _ms(opens_at),
+            "o": "" if opens_at is None else clock.to_ms(opens_at),
             "seed": seed,
         }
         if drawn:
@@ -255,15 +250,15 @@ class RedisQueueBackend:
     def snapshot(self, *, concert_id: int, now: datetime, abandon_seconds: int) -> QueueSnapshot:
         pipe = get_redis().pipeline(transaction=False)
         pipe.hmget(key(concert_id, "sale"), ["d", "dt", "so", "at", "ab", "ns"])
-        pipe.zcount(key(concert_id, "seen"), f"({_ms(now) - abandon_seconds * 1000}", "+inf")
-        pipe.zcount(key(concert_id, "active"), f"({_ms(now)}", "+inf")
+        pipe.zcount(key(concert_id, "seen"), f"({clock.to_ms(now) - abandon_seconds * 1000}", "+inf")
+        pipe.zcount(key(concert_id, "active"), f"({clock.to_ms(now)}", "+inf")
         pipe.lrange(key(concert_id, "rounds"), 0, -1)
         (drawn, drawn_ms, sold_out, admitted, abandoned, no_seat), waiting, active, rounds = pipe.execute()
         return QueueSnapshot(
             waiting=int(waiting),
             active=int(active),
             drawn=drawn == "1",
-            drawn_at=_at(drawn_ms) if drawn_ms else None,
+            drawn_at=clock.from_ms(drawn_ms) if drawn_ms else None,
             sold_out=None if sold_out in (None, "") else sold_out == "1",
             seat_available=no_seat != "1",
             rounds=pace.parse_rounds(rounds),
@@ -273,8 +268,8 @@ class RedisQueueBackend:
 
     def counts(self, *, concert_id: int, now: datetime, abandon_seconds: int) -> QueueCounts:
         pipe = get_redis().pipeline(transaction=False)
-        pipe.zcount(key(concert_id, "seen"), f"({_ms(now) - abandon_seconds * 1000}", "+inf")
-        pipe.zcount(key(concert_id, "active"), f"({_ms(now)}", "+inf")
+        pipe.zcount(key(concert_id, "seen"), f"({clock.to_ms(now) - abandon_seconds * 1000}", "+inf")
+        pipe.zcount(key(concert_id, "active"), f"({clock.to_ms(now)}", "+inf")
         waiting, active = pipe.execute()
         return QueueCounts(waiting=int(waiting), active=int(active))
 
@@ -283,7 +278,7 @@ class RedisQueueBackend:
         for concert_id in concert_ids:
             pipe.hget(key(concert_id, "sale"), "rt")
         return {
-            concert_id: _at(at) if at else None
+            concert_id: clock.from_ms(at) if at else None
             for concert_id, at in zip(concert_ids, pipe.execute(), strict=True)
         }
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
+from config import clock
 from config.exceptions import ServiceUnavailable
 from config.redis import get_redis
 from queue_app.backends import redis_scripts
-from queue_app.backends.redis_backend import _ms, _run, key
+from queue_app.backends.redis_backend import key, run_script
 from queue_app.draw import draw_order
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def _due(concert_id: int, now_ms: int) -> tuple[bool, str]:
 
 def draw(*, concert_id: int, now: datetime) -> bool:
     """Draw the pre-queue when the opening is due and nobody has; True once it is drawn."""
-    now_ms = _ms(now)
+    now_ms = clock.to_ms(now)
     redis = get_redis()
     lock, holder = key(concert_id, "draw:lock"), secrets.token_hex(8)
     deadline = time.monotonic() + WAIT_SECONDS
@@ -64,7 +65,7 @@ def draw(*, concert_id: int, now: datetime) -> bool:
                 return True
         raise ServiceUnavailable("The queue kept changing while it was drawn; try again.")
     finally:
-        _run(redis_scripts.UNLOCK, [lock], [holder])
+        run_script(redis_scripts.UNLOCK, [lock], [holder])
 
 
 def _draw_once(concert_id: int, now_ms: int, seed: str) -> bool:
@@ -80,7 +81,7 @@ def _draw_once(concert_id: int, now_ms: int, seed: str) -> bool:
     for start in range(0, len(ranked), WRITE_CHUNK):
         chunk = ranked[start : start + WRITE_CHUNK]
         redis.zadd(tmp, {token_of[number]: start + i + 1 for i, number in enumerate(chunk)})
-    swapped = _run(
+    swapped = run_script(
         redis_scripts.DRAW_SWAP,
         [key(concert_id, "sale"), key(concert_id, "wait"), tmp],
         [now_ms, int(sequence or 0), len(members)],
@@ -94,6 +95,6 @@ def _record(concert_id: int, now_ms: int) -> None:
     from concerts.services import concert_mark_drawn
 
     try:
-        concert_mark_drawn(concert_id=concert_id, drawn_at=datetime.fromtimestamp(now_ms / 1000, tz=UTC))
+        concert_mark_drawn(concert_id=concert_id, drawn_at=clock.from_ms(now_ms))
     except Exception:  # the draw stands; the admission beat copies drawn_at to the catalog later
         logger.warning("concert %s: drawn_at not recorded yet", concert_id, exc_info=True)
