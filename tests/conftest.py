@@ -145,3 +145,19 @@ def superuser_client(db) -> Client:
     client = Client()
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     return client
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Commands (or pipelines) sent to Redis, counted by a spy on the real connection (not a mock)."""
+    from redis.connection import Connection
+
+    sent = []
+    original = Connection.send_packed_command
+
+    def spy(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", spy)
+    return sent

@@ -101,22 +101,6 @@ def redis_queue(settings):
     settings.QUEUE_BACKEND = "redis"
 
 
-@pytest.fixture
-def round_trips(monkeypatch):
-    """Commands (or pipelines) sent to Redis: a spy on the real connection, not a mock."""
-    from redis.connection import Connection
-
-    sent = []
-    original = Connection.send_packed_command
-
-    def spy(self, command, check_health=True):
-        sent.append(command)
-        return original(self, command, check_health)
-
-    monkeypatch.setattr(Connection, "send_packed_command", spy)
-    return sent
-
-
 def version_of(schedule):
     key = seat_map_cache.version_key(concert_id=schedule.concert_id, schedule_id=schedule.pk)
     return get_redis().hget(key, "v")
