@@ -164,7 +164,7 @@ def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
         return {}
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
+        if not stack or not count.isdigit():  # py-spy's own messages share the file
             continue
         n = int(count)
         total += n
