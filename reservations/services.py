@@ -25,7 +25,7 @@ from concerts import services as concert_services
 from concerts.errors import ScheduleNotFound
 from concerts.models import Schedule, Seat
 from config import clock, metrics
-from config.db import atomic_with_retry, statement_with_retry
+from config.db import atomic_with_retry, bound_cursor, statement_with_retry
 from config.exceptions import DomainError
 from queue_app.errors import QueueTokenNotActive
 from queue_app.services import (
@@ -140,7 +140,7 @@ def _hold_in_one_call(request: HoldRequest) -> Reservation:
     """PostgreSQL: the rules of _hold_portable in one round trip (reservations_hold_seat(), migration
     0002). It writes concerts_seat directly: the one place another app's rows change outside its
     services, because a hold must cost one round trip under sale-day load."""
-    with connection.cursor() as cursor, _account_must_exist():
+    with bound_cursor() as cursor, _account_must_exist():
         cursor.execute(
             "SELECT outcome, seat_id, price FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s)",
             [
