@@ -5,6 +5,8 @@ endpoints that need the row (`/users/me`) load it through a selector.
 """
 
 import functools
+import time
+from datetime import timedelta
 from typing import Any
 
 from django.utils.functional import cached_property
@@ -51,6 +53,19 @@ def _jwt_decoder() -> PyJWT:
 
 _decoder = _jwt_decoder()
 
+# Tokens already verified in this process, by their exact bytes (signature included): a fan's requests
+# (holds, payment, wallet) present the same token again and again, and HMAC plus claim checks were the
+# largest cost of authenticating one. The signing key is fixed for a process's life and only expiry can
+# change as time passes, so a hit re-checks it the way PyJWT does; the cache empties itself when full
+# rather than tracking age.
+_VERIFIED_MAX = 10_000
+_verified: dict[bytes, dict[str, Any]] = {}
+
+
+def _leeway_seconds() -> float:
+    leeway = api_settings.LEEWAY
+    return leeway.total_seconds() if isinstance(leeway, timedelta) else float(leeway)
+
 
 class BearerTokenAuthentication(JWTStatelessUserAuthentication):
     """Verifies the signature, expiry and type of an access token; no database query."""
@@ -58,6 +73,21 @@ class BearerTokenAuthentication(JWTStatelessUserAuthentication):
     www_authenticate_realm = "api"
 
     def get_validated_token(self, raw_token: bytes) -> dict[str, Any]:  # type: ignore[override]
+        payload = _verified.get(raw_token)
+        if payload is not None:
+            if payload["exp"] <= time.time() - _leeway_seconds():
+                _verified.pop(raw_token, None)
+                raise InvalidToken("Token is invalid or expired.")
+            return payload
+        payload = self._verify(raw_token)
+        if len(_verified) >= _VERIFIED_MAX:
+            _verified.clear()
+        _verified[raw_token] = payload
+        return payload
+
+    @staticmethod
+    def _verify(raw_token: bytes) -> dict[str, Any]:
+        """Signature, expiry, required claims and token type (PyJWT)."""
         try:
             payload: dict[str, Any] = _decoder.decode(
                 raw_token,

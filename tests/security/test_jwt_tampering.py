@@ -4,6 +4,7 @@ plain queue views alike."""
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -79,3 +80,16 @@ def test_the_untampered_token_works(api_client):
     user = UserFactory()
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     assert api_client.get("/api/v1/users/me").json()["id"] == user.pk
+
+
+def test_a_token_verified_before_is_refused_once_it_expires(api_client):
+    """The process remembers tokens it has verified; a remembered token still expires on time."""
+    user = UserFactory()
+    expires = int(time.time()) + 2
+    token = _signed({**_claims(user), "exp": expires})
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert api_client.get("/api/v1/users/me", **auth).status_code == 200
+    assert api_client.get("/api/v1/points", **auth).status_code == 200  # served from the remembered check
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    assert_problem(api_client.get("/api/v1/users/me", **auth), 401, "authentication_failed")
+    assert_problem(api_client.get("/api/v1/points", **auth), 401, "authentication_failed")
