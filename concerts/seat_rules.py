@@ -6,7 +6,8 @@ catalog uses these:
 
 - seat_takeable_q() / seat_live_hold_q(): the rules as queryset filters (selectors, services, admin);
 - SEAT_TAKEABLE_SQL: the same rule for the raw guarded UPDATEs in concerts.services;
-- seat_takeable() / seat_hold_is_live(): the same rules for a row already in memory;
+- seat_hold_is_live(): the live-hold rule for a row already in memory (reads of many rows let the
+  database compute the status: concerts.selectors.seat_public_status);
 - the SQL twin: reservations_hold_seat() (migration reservations/0002_hold_seat_function) guards its seat
   UPDATE with SEAT_TAKEABLE_SQL written for its alias and parameter (`s.`, `p_now`); a test checks the
   installed function says exactly that.
@@ -44,13 +45,6 @@ def seat_takeable_q(*, now: datetime, prefix: str = "") -> Q:
 def seat_live_hold_q(*, now: datetime, prefix: str = "") -> Q:
     """Seats held by a hold that has not lapsed: HELD with `held_until > now`."""
     return Q(**{f"{prefix}status": SeatStatus.HELD, f"{prefix}held_until__gt": now})
-
-
-def seat_takeable(*, status: str, held_until: datetime | None, now: datetime) -> bool:
-    """seat_takeable_q() for a row already fetched."""
-    return status == SeatStatus.AVAILABLE or (
-        status == SeatStatus.HELD and held_until is not None and held_until <= now
-    )
 
 
 def seat_hold_is_live(*, status: str, held_until: datetime | None, now: datetime) -> bool:
