@@ -47,6 +47,7 @@ flow: install
 ## Load benchmark: its own PostgreSQL, Redis, gunicorn and Celery on free loopback ports,
 ## ~2-3 minutes; prints a table and writes bench/results.json. BENCH_ARGS="--only baseline,seat_map" etc.
 bench: install
+	.ci/ensure-services
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 test-embedded: install
