@@ -135,6 +135,18 @@ def _account_must_exist() -> Iterator[None]:
         raise
 
 
+HOLD_SQL = "SELECT outcome, seat_id, price FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s)"
+# The same call, its transaction committing without waiting for the disk: set_config(..., true) lasts
+# until that transaction ends (this statement's own commit, or the caller's atomic block), so every
+# other transaction on the connection still commits synchronously. Why a hold may: a crash can lose only
+# the last fraction of a second of holds, each whole (seat and reservation are one transaction), and a
+# payment's synchronous commit flushes the WAL up to itself, so no paid hold can be among them.
+HOLD_ASYNC_COMMIT_SQL = (
+    "SELECT h.outcome, h.seat_id, h.price FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s) h,"
+    " set_config('synchronous_commit', 'off', true)"
+)
+
+
 @statement_with_retry
 def _hold_in_one_call(request: HoldRequest) -> Reservation:
     """PostgreSQL: the rules of _hold_portable in one round trip (reservations_hold_seat(), migration
@@ -142,7 +154,7 @@ def _hold_in_one_call(request: HoldRequest) -> Reservation:
     services, because a hold must cost one round trip under sale-day load."""
     with bound_cursor() as cursor, _account_must_exist():
         cursor.execute(
-            "SELECT outcome, seat_id, price FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s)",
+            HOLD_ASYNC_COMMIT_SQL if settings.RESERVATION_HOLD_ASYNC_COMMIT else HOLD_SQL,
             [
                 request.user_id,
                 request.concert_id,

@@ -167,6 +167,10 @@ QUEUE_ABANDON_SECONDS = env.int("QUEUE_ABANDON_SECONDS", default=300)
 RESERVATION_HOLD_SECONDS = env.int("RESERVATION_HOLD_SECONDS", default=300)
 RESERVATION_EXPIRY_SWEEP_SECONDS = env.int("RESERVATION_EXPIRY_SWEEP_SECONDS", default=30)
 MAX_HOLDS_PER_USER = env.int("MAX_HOLDS_PER_USER", default=4)
+# PostgreSQL: a hold's transaction commits without waiting for its WAL flush (synchronous_commit off for
+# that transaction only). A database crash can then undo holds acknowledged in its last fraction of a
+# second, seat and reservation together; payments stay synchronous and flush every hold before them.
+RESERVATION_HOLD_ASYNC_COMMIT = env.bool("RESERVATION_HOLD_ASYNC_COMMIT", default=True)
 # Seat maps served from a versioned Redis cache (needs REDIS_URL); invalidated after each committed change.
 SEAT_MAP_CACHE_ENABLED = env.bool("SEAT_MAP_CACHE_ENABLED", default=True)
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
