@@ -61,6 +61,8 @@ class Stack(ServiceStack):
     def __init__(self) -> None:
         super().__init__()
         self.web_workers = os.cpu_count() or 2
+        # experiments only, e.g. BENCH_WEB_THREADS=8 (the default is the deployment's: 4 per worker)
+        self.web_threads = int(os.environ.get("BENCH_WEB_THREADS", self.web_threads))
 
     def env_settings(self) -> dict[str, str]:
         return {
