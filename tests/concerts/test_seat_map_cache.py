@@ -160,3 +160,32 @@ def test_a_hold_committed_late_bumps_the_map_again_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         assert fan.hold(schedule, 1).status_code == 201
     assert version_of(schedule) == "2"  # the intent, then the bump after commit
+
+
+def _stored_body_key(schedule) -> str:
+    (key,) = list(get_redis().scan_iter(seat_map_cache.body_pattern(schedule.pk)))
+    return key
+
+
+def test_a_reader_holding_the_current_body_is_answered_without_it(api_client):
+    schedule = on_sale_schedule(seats=3)
+    rendered = api_client.get(f"/api/v1/schedules/{schedule.pk}/seats").content  # renders and stores
+    key = _stored_body_key(schedule)
+    tag = get_redis().get(key)[: seat_map_cache.TAG_LENGTH]
+    prefix = seat_map_cache._prefix(schedule.concert_id, schedule.pk)
+    ver_key = seat_map_cache.version_key(concert_id=schedule.concert_id, schedule_id=schedule.pk)
+    script = seat_map_cache._lookup_script()
+    assert script(keys=[ver_key], args=[prefix, "ALL", tag])[2] == 1
+    assert script(keys=[ver_key], args=[prefix, "ALL", "0" * seat_map_cache.TAG_LENGTH])[2] == (
+        tag + rendered.decode()
+    )
+    # And the reader serves its own copy, byte for byte the body it rendered.
+    assert api_client.get(f"/api/v1/schedules/{schedule.pk}/seats").content == rendered
+
+
+def test_a_copy_in_memory_is_never_served_once_redis_no_longer_holds_it(api_client):
+    schedule = on_sale_schedule(seats=2)
+    assert statuses(api_client, schedule) == {1: "AVAILABLE", 2: "AVAILABLE"}  # rendered, stored, kept
+    get_redis().delete(_stored_body_key(schedule))  # e.g. Redis restarted without its data
+    schedule.seats.filter(number=2).update(status="BLOCKED")  # a change whose bump was lost with it
+    assert statuses(api_client, schedule) == {1: "AVAILABLE", 2: "SOLD"}  # what fans see of BLOCKED
