@@ -151,7 +151,14 @@ def seat_take_for_hold(
             f"UPDATE {Seat._meta.db_table} "  # noqa: S608 - only our own table name is interpolated
             "SET status = 'HELD', held_until = %s, reservation_id = %s, updated_at = %s "
             f"WHERE schedule_id = %s AND number = %s AND {SEAT_TAKEABLE_SQL} RETURNING id, price",
-            [held_until, _uuid_param(reservation_id), now, schedule_id, seat_number, now],
+            [
+                _datetime_param(held_until),
+                _uuid_param(reservation_id),
+                _datetime_param(now),
+                schedule_id,
+                seat_number,
+                _datetime_param(now),
+            ],
         )
         row = cursor.fetchone()
     return (row[0], row[1]) if row else None
@@ -193,6 +200,17 @@ def seats_release_lapsed(*, now: datetime) -> int:
     )
 
 
+def _datetime_param(value: datetime) -> Any:
+    """A datetime as the ORM writes it. SQLite keeps datetimes as text: a raw aware value would be stored
+    with "+00:00" after it, and text comparisons against the ORM's own values (the seat map's status, the
+    guards) would be wrong at the very deadline."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _any_param(value: Any) -> Any:
+    return _datetime_param(value) if isinstance(value, datetime) else value
+
+
 def _uuid_param(value: uuid.UUID) -> str | uuid.UUID:
     # SQLite stores UUIDField as 32 hex characters; PostgreSQL has a native uuid type.
     return value.hex if connection.vendor == "sqlite" else value
@@ -223,7 +241,7 @@ def _seat_ids_update(
         cursor.execute(
             f"UPDATE {Seat._meta.db_table} SET {sql_set} "  # noqa: S608 - only our own SQL is interpolated
             f"WHERE id IN ({placeholders}) AND {sql_guard} RETURNING id, schedule_id",
-            [*set_params, *seat_ids, *guard_params],
+            [*map(_any_param, set_params), *seat_ids, *map(_any_param, guard_params)],
         )
         rows = cursor.fetchall()
     for schedule_id in sorted({row[1] for row in rows}):
