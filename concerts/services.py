@@ -151,14 +151,7 @@ def seat_take_for_hold(
             f"UPDATE {Seat._meta.db_table} "  # noqa: S608 - only our own table name is interpolated
             "SET status = 'HELD', held_until = %s, reservation_id = %s, updated_at = %s "
             f"WHERE schedule_id = %s AND number = %s AND {SEAT_TAKEABLE_SQL} RETURNING id, price",
-            [
-                _datetime_param(held_until),
-                _uuid_param(reservation_id),
-                _datetime_param(now),
-                schedule_id,
-                seat_number,
-                _datetime_param(now),
-            ],
+            [_sql_param(v) for v in (held_until, reservation_id, now, schedule_id, seat_number, now)],
         )
         row = cursor.fetchone()
     return (row[0], row[1]) if row else None
@@ -200,20 +193,15 @@ def seats_release_lapsed(*, now: datetime) -> int:
     )
 
 
-def _datetime_param(value: datetime) -> Any:
-    """A datetime as the ORM writes it. SQLite keeps datetimes as text: a raw aware value would be stored
-    with "+00:00" after it, and text comparisons against the ORM's own values (the seat map's status, the
-    guards) would be wrong at the very deadline."""
-    return connection.ops.adapt_datetimefield_value(value)
-
-
-def _any_param(value: Any) -> Any:
-    return _datetime_param(value) if isinstance(value, datetime) else value
-
-
-def _uuid_param(value: uuid.UUID) -> str | uuid.UUID:
-    # SQLite stores UUIDField as 32 hex characters; PostgreSQL has a native uuid type.
-    return value.hex if connection.vendor == "sqlite" else value
+def _sql_param(value: Any) -> Any:
+    """A parameter of the raw seat statements as the ORM would write it. SQLite keeps datetimes as text
+    (a raw aware value would carry "+00:00", and text comparisons against the ORM's own values, the seat
+    map's status and the guards, would be wrong at the very deadline) and UUIDs as 32 hex characters."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, uuid.UUID) and connection.vendor == "sqlite":
+        return value.hex
+    return value
 
 
 # --- Operators: taking seats off sale ---------------------------------------------------------------
@@ -241,7 +229,7 @@ def _seat_ids_update(
         cursor.execute(
             f"UPDATE {Seat._meta.db_table} SET {sql_set} "  # noqa: S608 - only our own SQL is interpolated
             f"WHERE id IN ({placeholders}) AND {sql_guard} RETURNING id, schedule_id",
-            [*map(_any_param, set_params), *seat_ids, *map(_any_param, guard_params)],
+            [_sql_param(v) for v in (*set_params, *seat_ids, *guard_params)],
         )
         rows = cursor.fetchall()
     for schedule_id in sorted({row[1] for row in rows}):

@@ -141,10 +141,7 @@ HOLD_SQL = "SELECT outcome, seat_id, price FROM reservations_hold_seat(%s, %s, %
 # other transaction on the connection still commits synchronously. Why a hold may: a crash can lose only
 # the last fraction of a second of holds, each whole (seat and reservation are one transaction), and a
 # payment's synchronous commit flushes the WAL up to itself, so no paid hold can be among them.
-HOLD_ASYNC_COMMIT_SQL = (
-    "SELECT h.outcome, h.seat_id, h.price FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s) h,"
-    " set_config('synchronous_commit', 'off', true)"
-)
+HOLD_ASYNC_COMMIT_SQL = HOLD_SQL + ", set_config('synchronous_commit', 'off', true)"
 
 
 @statement_with_retry
