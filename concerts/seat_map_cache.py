@@ -38,6 +38,7 @@ from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from config import clock
+from config.memo import memo_put
 from config.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -67,9 +68,7 @@ _local: dict[tuple[int, str], tuple[str, bytes]] = {}
 
 
 def _remember(schedule_id: int, variant: str, tag: str, body: bytes) -> None:
-    if len(_local) >= _LOCAL_MAX:
-        _local.clear()
-    _local[(schedule_id, variant)] = (tag, body)
+    memo_put(_local, (schedule_id, variant), (tag, body), limit=_LOCAL_MAX)
 
 
 _concerts: dict[int, tuple[int, float]] = {}  # schedule id -> (concert id, monotonic time it goes stale)

@@ -19,6 +19,8 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.settings import api_settings
 
+from config.memo import memo_put
+
 
 class ApiUser(TokenUser):
     """The user a valid token names, with an integer id (the JWT claim is a string)."""
@@ -80,9 +82,7 @@ class BearerTokenAuthentication(JWTStatelessUserAuthentication):
                 raise InvalidToken("Token is invalid or expired.")
             return payload
         payload = self._verify(raw_token)
-        if len(_verified) >= _VERIFIED_MAX:
-            _verified.clear()
-        _verified[raw_token] = payload
+        memo_put(_verified, raw_token, payload, limit=_VERIFIED_MAX)
         return payload
 
     @staticmethod
