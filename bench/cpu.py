@@ -30,10 +30,12 @@ def _proc_cpu(pid: int, with_children: bool = False) -> float:
 
 
 def _children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            out += [int(p) for p in (task / "children").read_text().split()]
+    out: list[int] = []
+    # A process can exit between being listed and being read (a PostgreSQL backend closing): skip it.
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                out += [int(p) for p in (task / "children").read_text().split()]
     return out
 
 

@@ -1,0 +1,81 @@
+"""A hold never scans the reservations table, whatever plan its connection has cached.
+
+plpgsql keeps one plan per statement and connection, and may settle on a generic plan chosen from the
+statistics of that moment. On a deployment whose reservations table was small then, a generic plan can read
+the whole table, and every hold grows dearer as the sale fills it. Each statement of the hold on that
+table is therefore planned with its actual values (EXECUTE) or is an insert. The test makes the worst case
+certain instead of waiting for it: statistics taken on a near-empty table, generic plans forced, the
+connection warmed, then many live holds; it counts sequential scans in this transaction's own table
+statistics (pg_stat_xact_user_tables), which do not depend on timing or on what ran before."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config import clock
+from tests.booking import on_sale_schedule
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LIVE_HOLDS = 20_000
+WARM_UP_HOLDS = 3
+HOLD = "SELECT outcome FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(is_postgres):
+    if not is_postgres:
+        pytest.skip("reservations_hold_seat() exists on PostgreSQL only")
+
+
+def _hold(cursor, schedule, seat_number: int, *, now=None) -> str:
+    now = now or clock.now()
+    cursor.execute(
+        HOLD,
+        [
+            UserFactory().pk,
+            schedule.concert_id,
+            schedule.pk,
+            seat_number,
+            uuid.uuid4(),
+            now,
+            now + timedelta(minutes=5),
+            settings.MAX_HOLDS_PER_USER,
+        ],
+    )
+    return cursor.fetchone()[0]
+
+
+def _sequential_scans(cursor) -> int:
+    cursor.execute(
+        "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'reservations_reservation'"
+    )
+    return int(cursor.fetchone()[0])
+
+
+def test_holds_probe_indexes_after_generic_plans_were_made_on_a_small_table():
+    schedule = on_sale_schedule(seats=LIVE_HOLDS + WARM_UP_HOLDS + 2)
+    taken = WARM_UP_HOLDS + 2
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE reservations_reservation")
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        for seat_number in range(1, WARM_UP_HOLDS + 1):
+            assert _hold(cursor, schedule, seat_number) == "held"
+        cursor.execute(
+            "INSERT INTO reservations_reservation (id, user_id, concert_id, schedule_id, seat_id,"
+            " seat_number, price, status, expires_at, created_at, updated_at)"
+            " SELECT gen_random_uuid(), %s, %s, s.schedule_id, s.id, s.number, 100, 'PENDING',"
+            " now() + interval '5 minutes', now(), now() FROM concerts_seat s"
+            " WHERE s.schedule_id = %s AND s.number > %s",
+            [UserFactory().pk, schedule.concert_id, schedule.pk, taken],
+        )
+        assert cursor.rowcount == LIVE_HOLDS
+        before = _sequential_scans(cursor)
+        # A fresh seat, and a seat whose hold has lapsed (the statement that expires it runs too).
+        assert _hold(cursor, schedule, WARM_UP_HOLDS + 1) == "held"
+        assert _hold(cursor, schedule, 1, now=clock.now() + timedelta(minutes=6)) == "held"
+        assert _sequential_scans(cursor) - before == 0
