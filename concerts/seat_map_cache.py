@@ -39,7 +39,7 @@ from redis.exceptions import RedisError
 
 from config import clock
 from config.memo import memo_put
-from config.redis import get_redis
+from config.redis import get_redis, get_thread_redis
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def lookup(*, schedule_id: int, variant: str) -> tuple[str | None, bytes | None]
     prefix = _prefix(concert_id, schedule_id)
     held = _local.get((schedule_id, variant))
     version, intent, stored = _lookup_script()(
-        keys=[f"{prefix}ver"], args=[prefix, variant, held[0] if held else ""]
+        keys=[f"{prefix}ver"], args=[prefix, variant, held[0] if held else ""], client=get_thread_redis()
     )
     body: bytes | None = None
     if stored == 1 and held is not None:

@@ -18,7 +18,7 @@ from typing import Any
 from redis.commands.core import Script
 
 from config import clock
-from config.redis import get_redis
+from config.redis import get_redis, get_thread_redis
 from queue_app import pace
 from queue_app.backends import redis_scripts
 from queue_app.backends.base import (
@@ -64,7 +64,8 @@ def _script(source: str) -> Script:
 
 
 def run_script(source: str, keys: list[str], args: list[Any]) -> Any:
-    return _script(source)(keys=keys, args=args, client=get_redis())
+    # Script.__call__ loads the script into a server that lost it (NOSCRIPT) and runs it again.
+    return _script(source)(keys=keys, args=args, client=get_thread_redis())
 
 
 def _rate_args(rate: RateLimit | None) -> list[int]:
