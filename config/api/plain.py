@@ -17,6 +17,7 @@ from datetime import datetime
 from functools import cache, wraps
 from typing import Any, cast
 
+import orjson
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse
@@ -118,6 +119,14 @@ def _parsers() -> list[BaseParser]:
     return [
         parser_class() for parser_class in cast("list[type[BaseParser]]", api_settings.DEFAULT_PARSER_CLASSES)
     ]
+
+
+def json_response(
+    body: Mapping[str, Any], *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    """A JSON answer written by orjson, compact as DRF's renderer writes it (bodies hold JSON types only:
+    datetimes already as `iso_datetime` strings)."""
+    return HttpResponse(orjson.dumps(body), status=status, headers=headers, content_type="application/json")
 
 
 def require_rate(request: HttpRequest, scope: str) -> None:

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.plain import authenticated_user_id, iso_datetime, json_body, plain_endpoint, validated
+from config.api.plain import (
+    authenticated_user_id,
+    iso_datetime,
+    json_body,
+    json_response,
+    plain_endpoint,
+    validated,
+)
 from config.api.schema import problem_responses
 from queue_app import selectors, services
 from queue_app.api.serializers import QueueOverviewOutput, QueueTokenIssueInput
@@ -48,7 +55,7 @@ def queue_token_issue(request: HttpRequest) -> HttpResponse:
         concert_id=validated(json_body(request), QueueTokenIssueInput)["concert_id"],
         rate_limited=True,
     )
-    return JsonResponse(token_body(view), status=201 if created else 200)
+    return json_response(token_body(view), status=201 if created else 200)
 
 
 @plain_endpoint("GET")
@@ -60,7 +67,7 @@ def queue_status(request: HttpRequest) -> HttpResponse:
     if not token:
         raise QueueTokenRequired()
     view = services.queue_token_status(token=token, user_id=user_id, rate_limited=True)
-    response = JsonResponse(token_body(view))
+    response = json_response(token_body(view))
     response["Cache-Control"] = "no-store"
     return response
 

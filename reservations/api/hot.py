@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from config import clock
@@ -18,6 +18,7 @@ from config.api.plain import (
     authenticated_user_id,
     iso_datetime,
     json_body,
+    json_response,
     plain_endpoint,
     require_rate,
     validated,
@@ -74,7 +75,7 @@ def reservation_hold_view(request: HttpRequest) -> HttpResponse:
         body=body,
         handler=hold,
     )
-    response = JsonResponse(answer, status=status, headers=headers)
+    response = json_response(answer, status=status, headers=headers)
     if status >= 400:  # a stored refusal, replayed
         response["Content-Type"] = PROBLEM_CONTENT_TYPE
     return response

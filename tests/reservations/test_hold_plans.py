@@ -51,9 +51,7 @@ def _hold(cursor, schedule, seat_number: int, *, now=None) -> str:
 
 
 def _sequential_scans(cursor) -> int:
-    cursor.execute(
-        "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'reservations_reservation'"
-    )
+    cursor.execute("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'reservations_reservation'")
     return int(cursor.fetchone()[0])
 
 
