@@ -86,6 +86,14 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+@pytest.fixture(autouse=True)
+def _postgres_only_marker(request: pytest.FixtureRequest) -> None:
+    """`@pytest.mark.postgres_only("why")`: the test needs PostgreSQL itself (its locks, plans, settings)."""
+    marker = request.node.get_closest_marker("postgres_only")
+    if marker is not None and connection.vendor != "postgresql":
+        pytest.skip(marker.args[0] if marker.args else "needs PostgreSQL")
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -4,7 +4,6 @@ releases a hold from admin while its owner pays for it. Exactly one of them wins
 import time
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 from django.test import Client
 
@@ -15,15 +14,12 @@ from reservations.models import Reservation, ReservationStatus
 from tests.booking import Booker, booker_for, on_sale_schedule
 from tests.concurrency.runner import run_concurrently
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres_only("race tests need PostgreSQL"),
+]
 
 ROUNDS = 10
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("race tests need PostgreSQL")
 
 
 def race_once(operator, fan: Booker, schedule: Schedule, number: int, pay_delay: float) -> str:

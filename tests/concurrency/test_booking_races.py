@@ -4,7 +4,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from booking.services import payment_create
@@ -20,13 +19,10 @@ from tests.concurrency.runner import run_concurrently
 from tests.factories import UserFactory
 from tests.factories.queue import active_queue_token
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("race tests need PostgreSQL")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres_only("race tests need PostgreSQL"),
+]
 
 
 def assert_ledger_matches_balances() -> None:

@@ -14,13 +14,10 @@ from points.services import points_charge
 from tests.concurrency.runner import JOIN_TIMEOUT_SECONDS, run_n_concurrently
 from tests.conftest import client_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("the advisory lock is PostgreSQL's; SQLite serializes writers instead")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres_only("the advisory lock is PostgreSQL's; SQLite serializes writers instead"),
+]
 
 
 def test_a_duplicate_while_the_first_runs_is_request_in_progress(user):

@@ -1,7 +1,7 @@
 """Real threads on real PostgreSQL: each thread has its own connection and transaction."""
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 
 from points.errors import InsufficientPoints
 from points.models import LedgerEntry, Wallet
@@ -10,13 +10,10 @@ from points.services import points_charge, points_debit
 from tests.concurrency.runner import run_n_concurrently
 from tests.factories.points import wallet_fund
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency is tested on PostgreSQL")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres_only("concurrency is tested on PostgreSQL"),
+]
 
 
 def test_50_concurrent_first_charges_add_up_exactly(user):

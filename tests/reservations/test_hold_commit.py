@@ -9,13 +9,9 @@ from django.db import connection
 
 from tests.booking import booker_for, on_sale_schedule
 
+pytestmark = pytest.mark.postgres_only("commit durability is a PostgreSQL setting")
+
 HOLDS = 20
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(is_postgres):
-    if not is_postgres:
-        pytest.skip("commit durability is a PostgreSQL setting")
 
 
 def _setting() -> str:

@@ -19,17 +19,14 @@ from config import clock
 from tests.booking import on_sale_schedule
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgres_only("reservations_hold_seat() exists on PostgreSQL only"),
+]
 
 LIVE_HOLDS = 20_000
 WARM_UP_HOLDS = 3
 HOLD = "SELECT outcome FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s)"
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(is_postgres):
-    if not is_postgres:
-        pytest.skip("reservations_hold_seat() exists on PostgreSQL only")
 
 
 def _hold(cursor, schedule, seat_number: int, *, now=None) -> str:

@@ -12,13 +12,10 @@ from tests.booking import on_sale_schedule
 from tests.factories import UserFactory
 from tests.factories.queue import active_queue_token
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(is_postgres):
-    if not is_postgres:
-        pytest.skip("reservations_hold_seat() exists on PostgreSQL only")
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgres_only("reservations_hold_seat() exists on PostgreSQL only"),
+]
 
 
 def _hold_function_source() -> str:
