@@ -39,7 +39,8 @@ from redis.exceptions import RedisError
 
 from config import clock
 from config.memo import memo_put
-from config.redis import get_redis, get_thread_redis
+from config.redis import get_redis
+from config.redis_hot import run_hot_script
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +125,8 @@ def lookup(*, schedule_id: int, variant: str) -> tuple[str | None, bytes | None]
         return None, None
     prefix = _prefix(concert_id, schedule_id)
     held = _local.get((schedule_id, variant))
-    version, intent, stored = _lookup_script()(
-        keys=[f"{prefix}ver"], args=[prefix, variant, held[0] if held else ""], client=get_thread_redis()
+    version, intent, stored = run_hot_script(
+        _lookup_script(), keys=[f"{prefix}ver"], args=[prefix, variant, held[0] if held else ""]
     )
     body: bytes | None = None
     if stored == 1 and held is not None:

@@ -8,8 +8,6 @@ command touches carries the same `{hash tag}`, so the same code runs on both.
 
 from __future__ import annotations
 
-import os
-import threading
 from functools import lru_cache
 from typing import Any, cast
 
@@ -81,37 +79,6 @@ def get_redis() -> redis.Redis:
     return redis.Redis.from_url(
         settings.REDIS_URL, decode_responses=True, max_connections=64, **CONNECTION_OPTIONS
     )
-
-
-_threads = threading.local()
-
-
-def get_thread_redis() -> redis.Redis:
-    """The client for the hot paths' scripts. For a single server: a client of the process's pool that
-    keeps one connection for the calling thread, so a command skips taking a connection from the pool
-    and giving it back (about a fifth of a small script's client-side cost). It makes the check the pool
-    makes when it hands a connection out: a connection the server closed (a restart, a killed client)
-    reads as having data, and is replaced before the command is sent, so no command is ever sent twice.
-    A cluster client routes each command to a node itself and is returned as it is."""
-    shared = get_redis()
-    if isinstance(shared, RedisCluster):
-        return shared
-    mine: redis.Redis | None = getattr(_threads, "client", None)
-    # Rebuilt when the shared client was replaced, and in a forked child: the parent's socket is not ours.
-    if mine is None or mine.connection_pool is not shared.connection_pool or _threads.pid != os.getpid():
-        mine = redis.Redis(connection_pool=shared.connection_pool, single_connection_client=True)
-        _threads.client, _threads.pid = mine, os.getpid()
-    connection = mine.connection
-    if connection is not None and connection.is_connected and _closed_or_dirty(connection):
-        connection.disconnect()  # the command about to be sent connects again
-    return mine
-
-
-def _closed_or_dirty(connection: redis.connection.AbstractConnection) -> bool:
-    try:
-        return bool(connection.can_read())
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
-        return True
 
 
 def ping_all() -> bool:

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config import clock as project_clock
+from config.redis_hot import pause_end
 from queue_app.concert_cache import concert_cache_clear
 from tests.factories import UserFactory
 from users.operators import operators_group_sync
@@ -35,6 +36,7 @@ def _clean_shared_state():
     reach one node)."""
     cache.clear()
     concert_cache_clear()
+    pause_end()
     if settings.REDIS_URL:
         from redis.cluster import RedisCluster
 

@@ -18,7 +18,8 @@ from typing import Any
 from redis.commands.core import Script
 
 from config import clock
-from config.redis import get_redis, get_thread_redis
+from config.redis import get_redis
+from config.redis_hot import run_hot_script
 from queue_app import pace
 from queue_app.backends import redis_scripts
 from queue_app.backends.base import (
@@ -64,8 +65,7 @@ def _script(source: str) -> Script:
 
 
 def run_script(source: str, keys: list[str], args: list[Any]) -> Any:
-    # Script.__call__ loads the script into a server that lost it (NOSCRIPT) and runs it again.
-    return _script(source)(keys=keys, args=args, client=get_thread_redis())
+    return run_hot_script(_script(source), keys=keys, args=args)
 
 
 def _rate_args(rate: RateLimit | None) -> list[int]:

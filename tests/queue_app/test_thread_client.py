@@ -1,15 +1,25 @@
-"""The hot paths' Redis client keeps one connection per thread, and still recovers from a lost one.
+"""The hot paths' Redis calls: one connection per thread that recovers from a lost one, and a pause
+after a timeout.
 
 Needs REDIS_URL (run under .ci/with-services); on a cluster the shared client is used as it is."""
 
+import socket
 import threading
+import time
 
 import pytest
 from redis.cluster import RedisCluster
 
-from config.redis import get_redis, get_thread_redis
+from config import redis_hot
+from config.redis import get_redis
+from config.redis_hot import get_thread_redis
 from queue_app.services import queue_token_issue, queue_token_status
+from tests.conftest import client_for
+from tests.factories import UserFactory
+from tests.problems import assert_problem
 from tests.queue_app.conftest import on_sale_concert
+
+STATUS = "/api/v1/queue/status"
 
 pytestmark = [pytest.mark.django_db]
 
@@ -57,3 +67,36 @@ def test_a_killed_connection_is_replaced_on_the_next_call():
     # The request after the server dropped the thread's connection is answered, on a new connection.
     assert queue_token_status(token=state.token).position == 1
     assert _client_id() != killed
+
+
+def test_after_a_timeout_the_hot_paths_answer_503_at_once_for_a_moment_then_try_again(settings, monkeypatch):
+    """A frozen Redis (it accepts connections and never answers): the first poll waits out the socket
+    timeout, the next ones in the pause are refused without waiting, and after it Redis is tried again."""
+    monkeypatch.setattr(redis_hot, "TIMEOUT_PAUSE_SECONDS", 0.3)
+    concert = on_sale_concert()
+    client = client_for(UserFactory())
+    token = f"{concert.pk}.anything"
+
+    def timed_poll() -> tuple[float, object]:
+        started = time.monotonic()
+        response = client.get(STATUS, HTTP_X_QUEUE_TOKEN=token)
+        return time.monotonic() - started, response
+
+    with socket.socket() as frozen:
+        frozen.bind(("127.0.0.1", 0))
+        frozen.listen(16)  # the kernel completes each connection; nothing ever reads or answers
+        settings.REDIS_URL = f"redis://127.0.0.1:{frozen.getsockname()[1]}/0"
+        get_redis.cache_clear()
+        try:
+            waited, first = timed_poll()
+            refused, second = timed_poll()
+            time.sleep(0.35)
+            waited_again, third = timed_poll()
+        finally:
+            get_redis.cache_clear()
+    for response in (first, second, third):
+        assert_problem(response, 503, "service_unavailable")
+        assert int(response["Retry-After"]) >= 1
+    assert waited >= 0.9, waited  # the 1 s socket timeout
+    assert refused < 0.3, refused
+    assert waited_again >= 0.9, waited_again
