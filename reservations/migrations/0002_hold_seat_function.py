@@ -14,6 +14,8 @@ config.locks.advisory_key(), and the seat guard is concerts.seat_rules.SEAT_TAKE
 
 from django.db import migrations
 
+from reservations.migrations._hold_seat_function import on_postgresql
+
 HOLD_SEAT_SQL = """
 CREATE OR REPLACE FUNCTION reservations_hold_seat(
     p_user_id bigint, p_concert_id bigint, p_schedule_id bigint, p_seat_number integer,
@@ -82,17 +84,7 @@ $$;
 DROP_SQL = "DROP FUNCTION IF EXISTS reservations_hold_seat(bigint, bigint, bigint, integer, uuid, timestamptz, timestamptz, integer);"
 
 
-def create(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(HOLD_SEAT_SQL)
-
-
-def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_SQL)
-
-
 class Migration(migrations.Migration):
     dependencies = [("reservations", "0001_initial"), ("concerts", "0001_initial")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [on_postgresql(HOLD_SEAT_SQL, reverse_sql=DROP_SQL)]

@@ -13,6 +13,8 @@ from importlib import import_module
 
 from django.db import migrations
 
+from reservations.migrations._hold_seat_function import edited, on_postgresql
+
 _previous = import_module("reservations.migrations.0002_hold_seat_function")
 
 CACHED_PLAN_COUNT = """SELECT count(*) INTO v_pending FROM reservations_reservation r
@@ -21,22 +23,10 @@ PLANNED_PER_CALL_COUNT = """EXECUTE 'SELECT count(*) FROM reservations_reservati
      WHERE r.user_id = $1 AND r.status = ''PENDING'' AND r.expires_at > $2'
       INTO v_pending USING p_user_id, p_now;"""
 
-if CACHED_PLAN_COUNT not in _previous.HOLD_SEAT_SQL:
-    raise RuntimeError("reservations 0004: the count this migration replaces is not in 0002's function")
-HOLD_SEAT_SQL = _previous.HOLD_SEAT_SQL.replace(CACHED_PLAN_COUNT, PLANNED_PER_CALL_COUNT)
-
-
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(HOLD_SEAT_SQL)
-
-
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(_previous.HOLD_SEAT_SQL)
+HOLD_SEAT_SQL = edited(_previous.HOLD_SEAT_SQL, CACHED_PLAN_COUNT, PLANNED_PER_CALL_COUNT, migration="0004")
 
 
 class Migration(migrations.Migration):
     dependencies = [("reservations", "0003_lean_indexes")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [on_postgresql(HOLD_SEAT_SQL, reverse_sql=_previous.HOLD_SEAT_SQL)]

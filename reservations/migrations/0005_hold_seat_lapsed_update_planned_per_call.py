@@ -11,6 +11,8 @@ from importlib import import_module
 
 from django.db import migrations
 
+from reservations.migrations._hold_seat_function import edited, on_postgresql
+
 _previous = import_module("reservations.migrations.0004_hold_seat_count_planned_per_call")
 
 CACHED_PLAN_UPDATE = """UPDATE reservations_reservation r SET status = 'EXPIRED', updated_at = p_now
@@ -18,22 +20,10 @@ CACHED_PLAN_UPDATE = """UPDATE reservations_reservation r SET status = 'EXPIRED'
 PLANNED_PER_CALL_UPDATE = """EXECUTE 'UPDATE reservations_reservation r SET status = ''EXPIRED'', updated_at = $2
      WHERE r.seat_id = $1 AND r.status = ''PENDING'' AND r.expires_at <= $2' USING v_seat_id, p_now;"""
 
-if CACHED_PLAN_UPDATE not in _previous.HOLD_SEAT_SQL:
-    raise RuntimeError("reservations 0005: the update this migration replaces is not in 0004's function")
-HOLD_SEAT_SQL = _previous.HOLD_SEAT_SQL.replace(CACHED_PLAN_UPDATE, PLANNED_PER_CALL_UPDATE)
-
-
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(HOLD_SEAT_SQL)
-
-
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(_previous.HOLD_SEAT_SQL)
+HOLD_SEAT_SQL = edited(_previous.HOLD_SEAT_SQL, CACHED_PLAN_UPDATE, PLANNED_PER_CALL_UPDATE, migration="0005")
 
 
 class Migration(migrations.Migration):
     dependencies = [("reservations", "0004_hold_seat_count_planned_per_call")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [on_postgresql(HOLD_SEAT_SQL, reverse_sql=_previous.HOLD_SEAT_SQL)]
