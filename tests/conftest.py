@@ -83,11 +83,6 @@ def clock(monkeypatch) -> FakeClock:
     return fake
 
 
-@pytest.fixture
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 @pytest.fixture(autouse=True)
 def _postgres_only_marker(request: pytest.FixtureRequest) -> None:
     """`@pytest.mark.postgres_only("why")`: the test needs PostgreSQL itself (its locks, plans, settings)."""
