@@ -52,16 +52,3 @@ def inventory_changed_for_schedules(*, schedule_ids: list[int]) -> None:
             inventory_changed(concert_id=concert_id)
 
     transaction.on_commit(notify)
-
-
-def inventory_changed_for_seats(*, seat_ids: list[int]) -> None:
-    """The same, for the concerts of some seats (resolved after commit, off the caller's transaction)."""
-
-    def notify() -> None:
-        from concerts.models import Seat
-
-        ids = Seat.objects.filter(pk__in=seat_ids).values_list("schedule__concert_id", flat=True)
-        for concert_id in sorted(set(ids)):
-            inventory_changed(concert_id=concert_id)
-
-    transaction.on_commit(notify)

@@ -6,6 +6,8 @@ catalog uses these:
 
 - seat_takeable_q() / seat_live_hold_q(): the rules as queryset filters (selectors, services, admin);
 - SEAT_TAKEABLE_SQL: the same rule for the raw guarded UPDATEs in concerts.services;
+- seat_is_takeable() / seat_hold_is_live(): the rules for a row already in memory;
+- best_available(): which seats a best-available order takes;
 - seat_hold_is_live(): the live-hold rule for a row already in memory (reads of many rows let the
   database compute the status: concerts.selectors.seat_public_status);
 - the SQL twin: reservations_hold_seat() (migration reservations/0002_hold_seat_function) guards its seat
@@ -50,3 +52,23 @@ def seat_live_hold_q(*, now: datetime, prefix: str = "") -> Q:
 def seat_hold_is_live(*, status: str, held_until: datetime | None, now: datetime) -> bool:
     """seat_live_hold_q() for a row already fetched."""
     return status == SeatStatus.HELD and held_until is not None and held_until > now
+
+
+def seat_is_takeable(*, status: str, held_until: datetime | None, now: datetime) -> bool:
+    """seat_takeable_q() for a row already fetched."""
+    return status == SeatStatus.AVAILABLE or (
+        status == SeatStatus.HELD and held_until is not None and held_until <= now
+    )
+
+
+def best_available(numbers: list[int], quantity: int) -> list[int] | None:
+    """ "Best available" among the takeable seat `numbers` (ascending): the lowest-numbered run of
+    `quantity` consecutive numbers, or where there is none the `quantity` lowest numbers; None when fewer
+    than `quantity` remain. Its SQL twin plans each attempt of reservations_hold_seats() (migration
+    reservations/0007); the order rule tests run both."""
+    if len(numbers) < quantity:
+        return None
+    for end in range(quantity - 1, len(numbers)):
+        if numbers[end] - numbers[end - quantity + 1] == quantity - 1:
+            return numbers[end - quantity + 1 : end + 1]
+    return numbers[:quantity]

@@ -13,11 +13,7 @@ from django.db.models import Field, Q
 
 from concerts import seat_map_cache
 from concerts.errors import ConcertNotFound, SeatNotBlockable, SeatNotBlocked
-from concerts.inventory import (
-    inventory_changed_for_schedules,
-    inventory_changed_for_seats,
-    inventory_changed_on_commit,
-)
+from concerts.inventory import inventory_changed_for_schedules, inventory_changed_on_commit
 from concerts.models import Concert, Schedule, Seat, SeatStatus
 from concerts.seat_rules import SEAT_TAKEABLE_SQL, seat_hold_is_live, seat_live_hold_q, seat_takeable_q
 from config import clock
@@ -144,45 +140,47 @@ def concert_set_queue_admission(
 
 def seat_take_for_hold(
     *, schedule_id: int, seat_number: int, reservation_id: uuid.UUID, held_until: datetime, now: datetime
-) -> tuple[int, int] | None:
-    """Hold the seat if it is free (or its hold lapsed). Returns (seat id, price) or None if taken."""
+) -> tuple[int, int, str] | None:
+    """Hold the seat if it is free (or its hold lapsed). Returns (seat id, price, grade) or None if taken."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Seat._meta.db_table} "  # noqa: S608 - only our own table name is interpolated
             "SET status = 'HELD', held_until = %s, reservation_id = %s, updated_at = %s "
-            f"WHERE schedule_id = %s AND number = %s AND {SEAT_TAKEABLE_SQL} RETURNING id, price",
+            f"WHERE schedule_id = %s AND number = %s AND {SEAT_TAKEABLE_SQL} RETURNING id, price, grade",
             [_sql_param(v) for v in (held_until, reservation_id, now, schedule_id, seat_number, now)],
         )
         row = cursor.fetchone()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], row[2]) if row else None
 
 
-def seat_sell(*, seat_id: int, reservation_id: uuid.UUID, now: datetime) -> bool:
-    """HELD by this reservation and not lapsed -> SOLD."""
-    sold = bool(
-        Seat.objects.filter(seat_live_hold_q(now=now), pk=seat_id, reservation_id=reservation_id).update(
-            status=SeatStatus.SOLD, held_until=None, updated_at=now
-        )
-    )
+def _seats_owned(seats: dict[int, uuid.UUID]) -> Q:
+    """Each of these seat ids, still owned by its reservation."""
+    owned = Q(pk__in=[])
+    for seat_id, reservation_id in seats.items():
+        owned |= Q(pk=seat_id, reservation_id=reservation_id)
+    return owned
+
+
+def seats_sell(*, seats: dict[int, uuid.UUID], now: datetime, schedule_id: int) -> int:
+    """HELD by their reservation ({seat id: reservation id}) and not lapsed -> SOLD, in one statement.
+    Returns how many matched (the caller refuses the payment unless all did)."""
+    sold = Seat.objects.filter(
+        seat_live_hold_q(now=now), _seats_owned(seats), schedule_id=schedule_id
+    ).update(status=SeatStatus.SOLD, held_until=None, updated_at=now)
     if sold:
-        _seat_inventory_changed(seat_id=seat_id)
-    return sold
+        inventory_changed_for_schedules(schedule_ids=[schedule_id])
+    return int(sold)
 
 
-def seat_release(*, seat_id: int, reservation_id: uuid.UUID, now: datetime) -> bool:
-    """A hold or sale of this reservation -> AVAILABLE (cancel, refund, operator release)."""
-    released = bool(
-        Seat.objects.filter(
-            pk=seat_id, status__in=[SeatStatus.HELD, SeatStatus.SOLD], reservation_id=reservation_id
-        ).update(status=SeatStatus.AVAILABLE, held_until=None, reservation_id=None, updated_at=now)
-    )
+def seats_release(*, seats: dict[int, uuid.UUID], now: datetime, schedule_id: int) -> int:
+    """A hold or sale of their reservation -> AVAILABLE (cancel, refund, operator release), in one
+    statement. Returns how many matched."""
+    released = Seat.objects.filter(
+        _seats_owned(seats), schedule_id=schedule_id, status__in=[SeatStatus.HELD, SeatStatus.SOLD]
+    ).update(status=SeatStatus.AVAILABLE, held_until=None, reservation_id=None, updated_at=now)
     if released:
-        _seat_inventory_changed(seat_id=seat_id)
-    return released
-
-
-def _seat_inventory_changed(*, seat_id: int) -> None:
-    inventory_changed_for_seats(seat_ids=[seat_id])
+        inventory_changed_for_schedules(schedule_ids=[schedule_id])
+    return int(released)
 
 
 def seats_release_lapsed(*, now: datetime) -> int:

@@ -43,3 +43,19 @@ class ReservationNotPending(DomainError):
     code = "reservation_not_pending"
     status_code = 409
     default_detail = "This reservation is not waiting for payment."
+
+
+class NotEnoughSeats(DomainError):
+    code = "not_enough_seats"
+    status_code = 409
+    default_detail = "Fewer seats than asked for remain on sale for this schedule."
+
+
+class OrderNotFound(NotFound):
+    default_detail = "Order not found."
+
+
+class OrderNotCancellable(DomainError):
+    code = "order_not_cancellable"
+    status_code = 409
+    default_detail = "This order can no longer be cancelled."

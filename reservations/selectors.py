@@ -3,10 +3,11 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
-from reservations.errors import ReservationNotFound
-from reservations.models import Reservation, ReservationStatus
+from concerts.models import Seat
+from reservations.errors import OrderNotFound, ReservationNotFound
+from reservations.models import Order, Reservation, ReservationStatus
 
 
 def reservation_list(*, user_id: int) -> QuerySet[Reservation]:
@@ -19,6 +20,14 @@ def reservation_get(*, user_id: int, reservation_id: uuid.UUID) -> Reservation:
     if reservation is None:
         raise ReservationNotFound()
     return reservation
+
+
+def reservation_has_pending_in_concert(*, user_id: int, concert_id: int, now: datetime) -> bool:
+    """Whether the user still holds an unpaid, unlapsed seat of the concert (then a payment leaves their
+    queue token ACTIVE, so they can pay that one too)."""
+    return Reservation.objects.filter(
+        user_id=user_id, concert_id=concert_id, status=ReservationStatus.PENDING, expires_at__gt=now
+    ).exists()
 
 
 def reservation_pending_count(*, user_id: int, now: datetime) -> int:
@@ -59,3 +68,67 @@ def reservation_counts_by_concert(*, concert_ids: list[int], now: datetime) -> d
         .order_by()
     )
     return {row["concert_id"]: (row["holds"], row["sold"]) for row in rows}
+
+
+def order_status_now(*, order: Order, now: datetime) -> str:
+    """An order's status read like a reservation's: PENDING past `expires_at` is EXPIRED, job or no job."""
+    if order.status == ReservationStatus.PENDING and order.expires_at <= now:
+        return ReservationStatus.EXPIRED.value
+    return str(order.status)
+
+
+def _with_seats(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Orders with their reservations (each with its seat's grade) fetched in one more query."""
+    grade = Subquery(Seat.objects.filter(pk=OuterRef("seat_id")).values("grade")[:1])
+    return orders.prefetch_related(
+        Prefetch("reservations", queryset=Reservation.objects.annotate(grade=grade).order_by("seat_number"))
+    )
+
+
+def order_seats(order: Order) -> list[Reservation]:
+    """The seats an order lists: those it still has, by number. A seat cancelled on its own leaves the
+    list; an order cancelled whole keeps the seats it had when it was cancelled."""
+    seats = getattr(order, "seats", None)
+    if seats is not None:  # set by the service that just wrote the order
+        return list(seats)
+    listed = []
+    for reservation in order.reservations.all():
+        if reservation.status != ReservationStatus.CANCELLED or (
+            order.cancelled_at is not None
+            and reservation.cancelled_at is not None
+            and reservation.cancelled_at >= order.cancelled_at
+        ):
+            listed.append(reservation)
+    return listed
+
+
+def order_list(*, user_id: int) -> QuerySet[Order]:
+    return _with_seats(Order.objects.filter(user_id=user_id).order_by("-created_at", "-id"))
+
+
+def order_get(*, user_id: int, order_id: uuid.UUID) -> Order:
+    """The user's own order; another user's is indistinguishable from a missing one."""
+    order = order_list(user_id=user_id).filter(pk=order_id).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+def order_id_of_reservation(*, user_id: int, reservation_id: uuid.UUID) -> uuid.UUID:
+    """The order of the user's own reservation (a reservation's payment pays its whole order)."""
+    order_id = (
+        Reservation.objects.filter(pk=reservation_id, user_id=user_id)
+        .values_list("order_id", flat=True)
+        .first()
+    )
+    if order_id is None:
+        raise ReservationNotFound()
+    return order_id
+
+
+def order_of_user(*, user_id: int, order_id: uuid.UUID) -> Order:
+    """The user's own order row alone (no seats), for a flow that then locks it."""
+    order = Order.objects.filter(pk=order_id, user_id=user_id).first()
+    if order is None:
+        raise OrderNotFound()
+    return order

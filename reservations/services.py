@@ -1,93 +1,117 @@
-"""Seat holds and their life: hold, confirm (for a payment), mark cancelled, release, expire.
+"""Orders and their seats' life: hold (reservations.hold), confirm (for a payment), mark cancelled (a
+whole order or one seat), release, expire.
 
-The flows that also move money (pay a hold, cancel with a refund) live one layer up, in booking.services,
-and call these primitives inside their own transaction. Lock order everywhere: reservation row -> seat
-row -> payment row -> wallet row. Seat changes are guarded single statements in concerts.services; the
-row count decides who won.
+The flows that also move money (pay an order, cancel with a refund) live one layer up, in
+booking.services, and call these primitives inside their own transaction. Lock order everywhere: order
+row -> reservation rows (by id) -> seat rows (by id) -> payment row -> wallet row. Seat changes are
+guarded statements in concerts.services; the row count decides who won.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 
 from concerts import seat_map_cache
-from concerts import selectors as concert_selectors
 from concerts import services as concert_services
-from concerts.errors import ScheduleNotFound
-from concerts.models import Schedule, Seat
 from config import clock, metrics
-from config.db import atomic_with_retry, bound_cursor, statement_with_retry
-from config.exceptions import DomainError
-from queue_app.errors import QueueTokenNotActive
+from config.db import atomic_with_retry
+from config.exceptions import DomainError, InvalidInput
 from queue_app.services import (
     queue_marks_write_intents,
     queue_token_concert,
     queue_token_require_active,
 )
 from reservations.errors import (
-    HoldLimitReached,
+    OrderNotCancellable,
+    OrderNotFound,
     ReservationExpired,
     ReservationNotCancellable,
     ReservationNotFound,
     ReservationNotPending,
-    ScheduleClosed,
-    SeatNotFound,
-    SeatUnavailable,
 )
-from reservations.models import Reservation, ReservationStatus
-from reservations.selectors import reservation_pending_count, reservation_status_now
-from users.errors import AccountGone
+from reservations import hold
+from reservations.hold import OrderRequest
+from reservations.models import LIVE_STATUSES, Order, Reservation, ReservationStatus
+from reservations.selectors import order_status_now, reservation_status_now
 
 SWEEP_BATCH = 1000
 
 
-@dataclass(frozen=True)
-class HoldRequest:
-    user_id: int
-    concert_id: int  # the concert of the user's ACTIVE queue token
-    schedule_id: int
-    seat_number: int
-    reservation_id: uuid.UUID
-    now: datetime
-    expires_at: datetime
+def order_hold(
+    *,
+    user_id: int,
+    schedule_id: int,
+    queue_token: str | None,
+    seat_numbers: list[int] | None = None,
+    quantity: int | None = None,
+    grade: str | None = None,
+) -> Order:
+    """Hold several seats of one schedule together, all or none, for RESERVATION_HOLD_SECONDS: the
+    chosen `seat_numbers`, or `quantity` seats best available (of `grade`). Needs the user's ACTIVE
+    token for the concert; `order.seats` are its reservations, by number.
+
+    One round trip to each store: the token check also records the hold's seat-map write intent
+    (concerts/seat_map_cache.py; one schedule, so one intent covers every seat), so no version bump
+    follows the commit unless the commit came late."""
+    wanted = _wanted_seats(seat_numbers=seat_numbers, quantity=quantity, grade=grade)
+    intent = _seat_map_intent(queue_token=queue_token, schedule_id=schedule_id)
+    started = time.monotonic()
+    token = queue_token_require_active(token=queue_token, user_id=user_id, concert_id=None, mark=intent)
+    now = clock.now()
+    request = OrderRequest(
+        user_id=int(user_id),
+        concert_id=token.concert_id,
+        schedule_id=schedule_id,
+        seat_numbers=tuple(seat_numbers) if seat_numbers is not None else None,
+        quantity=wanted,
+        grade=grade if seat_numbers is None else None,
+        order_id=uuid.uuid4(),
+        now=now,
+        expires_at=now + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS),
+    )
+    order = hold.hold_implementation()(request)
+    if intent is None:
+        transaction.on_commit(lambda: concert_services.seat_map_invalidate(schedule_id=schedule_id))
+    else:
+        transaction.on_commit(lambda: _invalidate_if_late(schedule_id=schedule_id, started=started))
+    transaction.on_commit(lambda: metrics.HOLDS_CREATED.inc(wanted))
+    return order
 
 
 def reservation_hold(
     *, user_id: int, schedule_id: int, seat_number: int, queue_token: str | None
 ) -> Reservation:
-    """Hold one seat for RESERVATION_HOLD_SECONDS. Needs the user's ACTIVE token for the concert.
-
-    One round trip to each store: the token check also records the hold's seat-map write intent
-    (concerts/seat_map_cache.py), so no version bump follows the commit unless the commit came late."""
-    intent = _seat_map_intent(queue_token=queue_token, schedule_id=schedule_id)
-    started = time.monotonic()
-    token = queue_token_require_active(token=queue_token, user_id=user_id, concert_id=None, mark=intent)
-    now = clock.now()
-    request = HoldRequest(
-        user_id=int(user_id),
-        concert_id=token.concert_id,
-        schedule_id=schedule_id,
-        seat_number=seat_number,
-        reservation_id=uuid.uuid4(),
-        now=now,
-        expires_at=now + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS),
+    """Hold one seat: an order of that one seat. Returns its reservation."""
+    order = order_hold(
+        user_id=user_id, schedule_id=schedule_id, queue_token=queue_token, seat_numbers=[seat_number]
     )
-    reservation = _hold_implementation()(request)
-    if intent is None:
-        _invalidate_seat_map_on_commit(reservation)
-    else:
-        transaction.on_commit(lambda: _invalidate_if_late(schedule_id=schedule_id, started=started))
-    transaction.on_commit(metrics.HOLDS_CREATED.inc)
-    return reservation
+    return order.seats[0]
+
+
+def _wanted_seats(*, seat_numbers: list[int] | None, quantity: int | None, grade: str | None) -> int:
+    """How many seats an order asks for; InvalidInput unless it is chosen numbers or a quantity, within
+    the hold limit (the API's serializer says the same first)."""
+    limit = settings.MAX_HOLDS_PER_USER
+    if (seat_numbers is None) == (quantity is None):
+        raise InvalidInput({"non_field_errors": ["Give either seat_numbers or quantity."]})
+    if seat_numbers is not None:
+        if grade is not None:
+            raise InvalidInput({"grade": ["Only with quantity (best available)."]})
+        if not 1 <= len(seat_numbers) <= limit or len(set(seat_numbers)) != len(seat_numbers):
+            raise InvalidInput({"seat_numbers": [f"1 to {limit} distinct seat numbers."]})
+        if any(type(n) is not int or n < 1 for n in seat_numbers):
+            raise InvalidInput({"seat_numbers": ["Seat numbers are whole numbers from 1."]})
+        return len(seat_numbers)
+    if type(quantity) is not int or not 1 <= quantity <= limit:
+        raise InvalidInput({"quantity": [f"Between 1 and {limit}."]})
+    return quantity
 
 
 def _seat_map_intent(*, queue_token: str | None, schedule_id: int) -> str | None:
@@ -108,190 +132,154 @@ def _invalidate_if_late(*, schedule_id: int, started: float) -> None:
         concert_services.seat_map_invalidate(schedule_id=schedule_id)
 
 
-def _hold_implementation() -> Callable[[HoldRequest], Reservation]:
-    """PostgreSQL holds in one call, other databases statement by statement; the hold rule tests run
-    every case against both on PostgreSQL by replacing this choice."""
-    return _hold_in_one_call if connection.vendor == "postgresql" else _hold_portable
-
-
-_HOLD_REFUSALS: dict[str, type[DomainError]] = {
-    "schedule_not_found": ScheduleNotFound,
-    "token_other_concert": QueueTokenNotActive,
-    "schedule_closed": ScheduleClosed,
-    "hold_limit_reached": HoldLimitReached,
-    "seat_unavailable": SeatUnavailable,
-    "seat_not_found": SeatNotFound,
-}
-
-
-@contextmanager
-def _account_must_exist() -> Iterator[None]:
-    """The hold's insert names the user: a token outliving its deleted account fails the foreign key."""
-    try:
-        yield
-    except IntegrityError as exc:
-        if "user_id" in str(getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""):
-            raise AccountGone() from exc
-        raise
-
-
-HOLD_SQL = "SELECT outcome, seat_id, price FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s)"
-# The same call, its transaction committing without waiting for the disk: set_config(..., true) lasts
-# until that transaction ends (this statement's own commit, or the caller's atomic block), so every
-# other transaction on the connection still commits synchronously. Why a hold may: a crash can lose only
-# the last fraction of a second of holds, each whole (seat and reservation are one transaction), and a
-# payment's synchronous commit flushes the WAL up to itself, so no paid hold can be among them.
-HOLD_ASYNC_COMMIT_SQL = HOLD_SQL + ", set_config('synchronous_commit', 'off', true)"
-
-
-@statement_with_retry
-def _hold_in_one_call(request: HoldRequest) -> Reservation:
-    """PostgreSQL: the rules of _hold_portable in one round trip (reservations_hold_seat(), migration
-    0002). It writes concerts_seat directly: the one place another app's rows change outside its
-    services, because a hold must cost one round trip under sale-day load."""
-    with bound_cursor() as cursor, _account_must_exist():
-        cursor.execute(
-            HOLD_ASYNC_COMMIT_SQL if settings.RESERVATION_HOLD_ASYNC_COMMIT else HOLD_SQL,
-            [
-                request.user_id,
-                request.concert_id,
-                request.schedule_id,
-                request.seat_number,
-                request.reservation_id,
-                request.now,
-                request.expires_at,
-                settings.MAX_HOLDS_PER_USER,
-            ],
-        )
-        outcome, seat_id, price = cursor.fetchone()
-    if outcome != "held":
-        raise _HOLD_REFUSALS[outcome]()
-    return _held_reservation(request, seat_id=seat_id, price=price)
-
-
-@atomic_with_retry
-def _hold_portable(request: HoldRequest) -> Reservation:
-    """Any database (SQLite in embedded mode): the same rules, statement by statement."""
-    schedule = Schedule.objects.filter(pk=request.schedule_id).first()
-    if schedule is None:
-        raise ScheduleNotFound()
-    if schedule.concert_id != request.concert_id:
-        raise QueueTokenNotActive()
-    if not concert_selectors.schedule_is_on_sale(schedule=schedule, now=request.now):
-        raise ScheduleClosed()
-    # Serialize one user's holds so concurrent requests cannot overshoot the hold limit.
-    if (
-        get_user_model().objects.select_for_update().filter(pk=request.user_id).values_list("pk").first()
-        is None
-    ):
-        raise AccountGone()
-    if reservation_pending_count(user_id=request.user_id, now=request.now) >= settings.MAX_HOLDS_PER_USER:
-        raise HoldLimitReached()
-    seat_id = (
-        Seat.objects.filter(schedule_id=request.schedule_id, number=request.seat_number)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if seat_id is None:
-        raise SeatNotFound()
-    # A lapsed hold on this seat gives way: its reservation becomes EXPIRED before the seat is retaken,
-    # so the one-live-reservation-per-seat constraint holds (reservation before seat: the lock order).
-    Reservation.objects.filter(
-        seat_id=seat_id, status=ReservationStatus.PENDING, expires_at__lte=request.now
-    ).update(status=ReservationStatus.EXPIRED)
-    taken = concert_services.seat_take_for_hold(
-        schedule_id=request.schedule_id,
-        seat_number=request.seat_number,
-        reservation_id=request.reservation_id,
-        held_until=request.expires_at,
-        now=request.now,
-    )
-    if taken is None:
-        raise SeatUnavailable()
-    seat_id, price = taken
-    reservation = _held_reservation(request, seat_id=seat_id, price=price)
-    reservation.save(force_insert=True)
-    return reservation
-
-
-def _held_reservation(request: HoldRequest, *, seat_id: int, price: int) -> Reservation:
-    reservation = Reservation(
-        id=request.reservation_id,
-        user_id=request.user_id,
-        concert_id=request.concert_id,
-        schedule_id=request.schedule_id,
-        seat_id=seat_id,
-        seat_number=request.seat_number,
-        price=price,
-        status=ReservationStatus.PENDING,
-        expires_at=request.expires_at,
-        created_at=request.now,
-        updated_at=request.now,
-    )
-    reservation._state.adding = False  # the row exists (or is saved by the caller)
-    return reservation
-
-
-def _locked_reservation(*, reservation_id: uuid.UUID, user_id: int | None) -> Reservation:
-    qs = Reservation.objects.select_for_update().filter(pk=reservation_id)
+def _locked_order(*, order_id: uuid.UUID, user_id: int | None) -> Order:
+    """The order row, locked: every flow that changes an order or its seats locks it first."""
+    qs = Order.objects.select_for_update().filter(pk=order_id)
     if user_id is not None:
         qs = qs.filter(user_id=user_id)
-    reservation = qs.first()
-    if reservation is None:
-        raise ReservationNotFound()
-    return reservation
+    order = qs.first()
+    if order is None:
+        raise OrderNotFound()
+    return order
 
 
-def reservation_confirm_for_payment(*, reservation_id: uuid.UUID, user_id: int, now: datetime) -> Reservation:
-    """Inside the payment's transaction: lock the hold, check it, sell the seat, mark it CONFIRMED.
-    Raises before changing anything when the hold is not payable."""
-    reservation = _locked_reservation(reservation_id=reservation_id, user_id=user_id)
-    status = reservation_status_now(reservation=reservation, now=now)
+def _locked_reservations(*, order: Order, statuses: Sequence[str]) -> list[Reservation]:
+    """The order's reservations of these statuses, locked in id order (after the order: the lock order)."""
+    return list(
+        Reservation.objects.select_for_update()
+        .filter(order_id=order.pk, status__in=statuses)
+        .select_related("schedule")
+        .order_by("id")
+    )
+
+
+def order_confirm_for_payment(*, order_id: uuid.UUID, user_id: int, now: datetime) -> Order:
+    """Inside the payment's transaction: lock the order and its held seats, check them, sell every seat
+    and mark the order and its reservations CONFIRMED. `order.seats` are the reservations paid for.
+    Raises before changing anything when the order is not payable."""
+    order = _locked_order(order_id=order_id, user_id=user_id)
+    status = order_status_now(order=order, now=now)
     if status == ReservationStatus.EXPIRED:
         raise ReservationExpired()
     if status != ReservationStatus.PENDING:
         raise ReservationNotPending()
-    if not concert_services.seat_sell(seat_id=reservation.seat_id, reservation_id=reservation.pk, now=now):
-        raise ReservationExpired()  # the seat's hold lapsed at this very instant
-    reservation.status = ReservationStatus.CONFIRMED
-    reservation.confirmed_at = now
-    reservation.save(update_fields=["status", "confirmed_at", "updated_at"])
-    _invalidate_seat_map_on_commit(reservation)
-    return reservation
+    seats = _locked_reservations(order=order, statuses=[ReservationStatus.PENDING, ReservationStatus.EXPIRED])
+    if any(r.status == ReservationStatus.EXPIRED for r in seats):
+        raise ReservationExpired()  # the deadline passed and another hold took a seat over
+    held = seats
+    if not held:
+        raise ReservationNotPending()
+    sold = concert_services.seats_sell(
+        seats={r.seat_id: r.pk for r in held}, now=now, schedule_id=order.schedule_id
+    )
+    if sold != len(held):
+        raise ReservationExpired()  # a seat's hold lapsed at this very instant
+    Reservation.objects.filter(pk__in=[r.pk for r in held]).update(
+        status=ReservationStatus.CONFIRMED, confirmed_at=now, updated_at=now
+    )
+    for reservation in held:
+        reservation.status, reservation.confirmed_at = ReservationStatus.CONFIRMED, now
+    _order_set_status(order, ReservationStatus.CONFIRMED, now=now)
+    order.seats = held
+    _invalidate_seat_map_on_commit(order.schedule_id)
+    return order
 
 
-def _release_seat(reservation: Reservation, *, now: datetime) -> None:
-    """The seat of a live hold or sale goes back on sale. It must still be this reservation's: if the
-    guarded update matches nothing, the transaction is refused rather than the mismatch hidden."""
-    if not concert_services.seat_release(seat_id=reservation.seat_id, reservation_id=reservation.pk, now=now):
-        raise ReservationNotCancellable("The seat changed meanwhile; try again.")
+def _order_set_status(order: Order, status: str, *, now: datetime) -> None:
+    order.status = status
+    fields = ["status", "updated_at"]
+    if status == ReservationStatus.CONFIRMED:
+        order.confirmed_at = now
+        fields.append("confirmed_at")
+    elif status == ReservationStatus.CANCELLED:
+        order.cancelled_at = now
+        fields.append("cancelled_at")
+    order.save(update_fields=fields)
 
 
-def _invalidate_seat_map_on_commit(reservation: Reservation) -> None:
-    schedule_id = reservation.schedule_id
+def _invalidate_seat_map_on_commit(schedule_id: int) -> None:
     transaction.on_commit(lambda: concert_services.seat_map_invalidate(schedule_id=schedule_id))
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """What a cancellation did: the order after it, and the reservations cancelled that had been paid
+    (the caller refunds their prices in the same transaction)."""
+
+    order: Order
+    cancelled: list[Reservation]
+    paid: list[Reservation]
+
+
+def _cancel_reservations(order: Order, reservations: list[Reservation], *, now: datetime) -> Cancellation:
+    """Free the seats of these locked, live reservations of the locked `order` and mark them CANCELLED;
+    the order reads CANCELLED once none of its seats is left. The seats must still be theirs: a guarded
+    update that matches fewer refuses the whole transaction rather than hide the mismatch."""
+    paid = [r for r in reservations if r.status == ReservationStatus.CONFIRMED]
+    released = concert_services.seats_release(
+        seats={r.seat_id: r.pk for r in reservations}, now=now, schedule_id=order.schedule_id
+    )
+    if released != len(reservations):
+        raise ReservationNotCancellable("A seat changed meanwhile; try again.")
+    Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
+        status=ReservationStatus.CANCELLED, cancelled_at=now, updated_at=now
+    )
+    for reservation in reservations:
+        reservation.status, reservation.cancelled_at = ReservationStatus.CANCELLED, now
+    if not Reservation.objects.filter(order_id=order.pk, status__in=LIVE_STATUSES).exists():
+        _order_set_status(order, ReservationStatus.CANCELLED, now=now)
+    _invalidate_seat_map_on_commit(order.schedule_id)
+    return Cancellation(order=order, cancelled=reservations, paid=paid)
+
+
+def _check_cancellable(
+    status: str, *, schedule_starts_at: datetime, now: datetime, error: type[DomainError]
+) -> None:
+    """A live hold, or a paid ticket before the show, may be cancelled; anything else is refused."""
+    if status == ReservationStatus.CONFIRMED:
+        if schedule_starts_at <= now:
+            raise error("The show has started; this ticket can no longer be refunded.")
+    elif status != ReservationStatus.PENDING:
+        raise error()
+
+
+def order_mark_cancelled(*, order_id: uuid.UUID, user_id: int | None, now: datetime) -> Cancellation:
+    """Inside the caller's transaction: cancel every seat the order still has (a PENDING order, or a
+    CONFIRMED one before the show). `user_id=None` is an operator acting on anyone's order."""
+    order = _locked_order(order_id=order_id, user_id=user_id)
+    _check_cancellable(
+        order_status_now(order=order, now=now),
+        schedule_starts_at=order.schedule.starts_at,
+        now=now,
+        error=OrderNotCancellable,
+    )
+    live = _locked_reservations(order=order, statuses=LIVE_STATUSES)
+    if not live:
+        raise OrderNotCancellable()
+    return _cancel_reservations(order, live, now=now)
 
 
 def reservation_mark_cancelled(
     *, reservation_id: uuid.UUID, user_id: int | None, now: datetime
-) -> tuple[Reservation, str]:
-    """Inside the caller's transaction: lock the reservation, free its seat and mark it CANCELLED.
+) -> Cancellation:
+    """Inside the caller's transaction: cancel one seat (of its order: the order keeps its other seats).
     A live hold or a confirmed ticket before the show may be cancelled; anything else is refused before
-    changing anything. Returns the reservation and its status before the change (CONFIRMED: the caller
-    refunds the payment in the same transaction). `user_id=None` is an operator acting on anyone's."""
-    reservation = _locked_reservation(reservation_id=reservation_id, user_id=user_id)
-    status = reservation_status_now(reservation=reservation, now=now)
-    if status == ReservationStatus.CONFIRMED:
-        if reservation.schedule.starts_at <= now:
-            raise ReservationNotCancellable("The show has started; this ticket can no longer be refunded.")
-    elif status != ReservationStatus.PENDING:
-        raise ReservationNotCancellable()
-    _release_seat(reservation, now=now)
-    reservation.status = ReservationStatus.CANCELLED
-    reservation.cancelled_at = now
-    reservation.save(update_fields=["status", "cancelled_at", "updated_at"])
-    _invalidate_seat_map_on_commit(reservation)
-    return reservation, status
+    changing anything. `user_id=None` is an operator acting on anyone's."""
+    qs = Reservation.objects.filter(pk=reservation_id)
+    if user_id is not None:
+        qs = qs.filter(user_id=user_id)
+    order_id = qs.values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise ReservationNotFound()
+    order = _locked_order(order_id=order_id, user_id=None)
+    reservation = Reservation.objects.select_for_update().select_related("schedule").get(pk=reservation_id)
+    _check_cancellable(
+        reservation_status_now(reservation=reservation, now=now),
+        schedule_starts_at=reservation.schedule.starts_at,
+        now=now,
+        error=ReservationNotCancellable,
+    )
+    return _cancel_reservations(order, [reservation], now=now)
 
 
 def reservation_release_hold(*, reservation_id: uuid.UUID) -> Reservation:
@@ -302,24 +290,27 @@ def reservation_release_hold(*, reservation_id: uuid.UUID) -> Reservation:
 @atomic_with_retry
 def _release_hold(*, reservation_id: uuid.UUID) -> Reservation:
     now = clock.now()
-    reservation = _locked_reservation(reservation_id=reservation_id, user_id=None)
-    if reservation_status_now(reservation=reservation, now=now) != ReservationStatus.PENDING:
+    status = Reservation.objects.filter(pk=reservation_id).values_list("status", "expires_at").first()
+    if status is None:
+        raise ReservationNotFound()
+    if status[0] != ReservationStatus.PENDING or status[1] <= now:
         raise ReservationNotCancellable("Only a live, unpaid hold can be released.")
-    _release_seat(reservation, now=now)
-    reservation.status = ReservationStatus.CANCELLED
-    reservation.cancelled_at = now
-    reservation.save(update_fields=["status", "cancelled_at", "updated_at"])
-    _invalidate_seat_map_on_commit(reservation)
-    return reservation
+    cancellation = reservation_mark_cancelled(reservation_id=reservation_id, user_id=None, now=now)
+    if cancellation.paid:  # paid between the read above and the lock
+        raise ReservationNotCancellable("Only a live, unpaid hold can be released.")
+    return cancellation.cancelled[0]
 
 
 def reservations_expire_overdue(*, now: datetime | None = None) -> int:
-    """Sweep job: mark lapsed holds EXPIRED and free their seats. Reads never depend on it having run;
-    it is idempotent and safe to run concurrently (every write is guarded)."""
+    """Sweep job: mark lapsed orders and their holds EXPIRED and free their seats. Reads never depend on
+    it having run; it is idempotent and safe to run concurrently (every write is guarded). Orders go
+    first, then reservations: the lock order (order before reservation before seat)."""
     now = now or clock.now()
+    while _expire_batch(Order, now=now) == SWEEP_BATCH:
+        pass
     expired = 0
     while True:
-        batch = _expire_batch(now=now)
+        batch = _expire_batch(Reservation, now=now)
         expired += batch
         if batch < SWEEP_BATCH:
             break
@@ -328,17 +319,12 @@ def reservations_expire_overdue(*, now: datetime | None = None) -> int:
 
 
 @atomic_with_retry
-def _expire_batch(*, now: datetime) -> int:
-    ids = list(
-        Reservation.objects.filter(status=ReservationStatus.PENDING, expires_at__lte=now).values_list(
-            "pk", flat=True
-        )[:SWEEP_BATCH]
-    )
+def _expire_batch(model: type[Order] | type[Reservation], *, now: datetime) -> int:
+    lapsed = model.objects.filter(status=ReservationStatus.PENDING, expires_at__lte=now)  # type: ignore[attr-defined]
+    ids = list(lapsed.values_list("pk", flat=True)[:SWEEP_BATCH])
     if not ids:
         return 0
-    return Reservation.objects.filter(
-        pk__in=ids, status=ReservationStatus.PENDING, expires_at__lte=now
-    ).update(status=ReservationStatus.EXPIRED)
+    return int(lapsed.filter(pk__in=ids).update(status=ReservationStatus.EXPIRED, updated_at=now))
 
 
 @atomic_with_retry

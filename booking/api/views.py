@@ -1,5 +1,6 @@
-"""The API of the cross-app flows: pay a hold (POST /payments, with the list of payments on GET) and
-cancel a reservation (POST /reservations/{id}/cancel). Serializers stay with the data they describe."""
+"""The API of the cross-app flows: pay an order (POST /payments, with the list of payments on GET) and
+cancel an order or one seat of it (POST /orders/{id}/cancel, POST /reservations/{id}/cancel).
+Serializers stay with the data they describe."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -15,7 +16,7 @@ from config.api.throttling import throttle
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
 from payments import selectors as payment_selectors
 from payments.api.serializers import PaymentCreateInput, PaymentOutput
-from reservations.api.serializers import ReservationOutput
+from reservations.api.serializers import OrderOutput, ReservationOutput
 from reservations.api.views import QUEUE_TOKEN_PARAMETER
 
 
@@ -45,7 +46,7 @@ class PaymentListCreateView(GenericAPIView):
                 400,
                 (401, "`not_authenticated`, `authentication_failed`, or `queue_token_required`"),
                 (403, "`queue_token_not_active`: waiting, expired, another concert's or another user's"),
-                (404, "`not_found`: no such reservation of this user"),
+                (404, "`not_found`: no such order or reservation of this user"),
                 (
                     409,
                     "`reservation_expired`, `reservation_not_pending`, `insufficient_points` or "
@@ -67,7 +68,8 @@ class PaymentListCreateView(GenericAPIView):
         def pay() -> tuple[int, dict]:
             payment = services.payment_create(
                 user_id=request_user_id(request),
-                reservation_id=data.validated_data["reservation_id"],
+                order_id=data.validated_data.get("order_id"),
+                reservation_id=data.validated_data.get("reservation_id"),
                 queue_token=request.headers.get("X-Queue-Token"),
             )
             return status.HTTP_201_CREATED, PaymentOutput(payment).data
@@ -96,3 +98,24 @@ class ReservationCancelView(GenericAPIView):
             reservation_id=reservation_id, user_id=request_user_id(request)
         )
         return Response(ReservationOutput(reservation).data)
+
+
+class OrderCancelView(GenericAPIView):
+    serializer_class = OrderOutput
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: OrderOutput,
+            **problem_responses(
+                401,
+                (404, "`not_found`: no such order of this user"),
+                (409, "`order_not_cancellable`"),
+                503,
+            ),
+        },
+        operation_id="orders_cancel",
+    )
+    def post(self, request: Request, order_id) -> Response:  # type: ignore[no-untyped-def]
+        order = services.order_cancel(order_id=order_id, user_id=request_user_id(request))
+        return Response(OrderOutput(order).data)

@@ -1,6 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payments.models import PaymentStatus
+from payments.models import Payment, PaymentStatus
+from payments.selectors import payment_reservation_ids
 
 
 class StrictUUIDField(serializers.UUIDField):
@@ -13,13 +15,30 @@ class StrictUUIDField(serializers.UUIDField):
 
 
 class PaymentCreateInput(serializers.Serializer):
-    reservation_id = StrictUUIDField()
+    """Exactly one of the two: an order, or one of its seats' reservations (which pays the whole order)."""
+
+    order_id = StrictUUIDField(required=False)
+    reservation_id = StrictUUIDField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if ("order_id" in attrs) == ("reservation_id" in attrs):
+            raise serializers.ValidationError("Give exactly one of order_id and reservation_id.")
+        return attrs
 
 
 class PaymentOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    reservation_id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
+    reservation_id = serializers.UUIDField(
+        allow_null=True, help_text="The seat's reservation when the order has one seat; null for several."
+    )
+    reservation_ids = serializers.SerializerMethodField()
     amount = serializers.IntegerField()
+    refunded_amount = serializers.IntegerField()
     status = serializers.ChoiceField(choices=PaymentStatus.choices)
     created_at = serializers.DateTimeField()
     refunded_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_reservation_ids(self, obj: Payment) -> list[str]:
+        return [str(pk) for pk in payment_reservation_ids(obj)]

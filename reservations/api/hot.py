@@ -39,6 +39,7 @@ def reservation_body(reservation: Reservation) -> dict[str, Any]:
     """ReservationOutput(reservation).data, built by hand for speed (tests/parity keeps the two identical)."""
     return {
         "id": str(reservation.pk),
+        "order_id": str(reservation.order_id),
         "schedule_id": reservation.schedule_id,
         "concert_id": reservation.concert_id,
         "seat_id": reservation.seat_id,

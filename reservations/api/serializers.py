@@ -1,18 +1,22 @@
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config import clock
-from reservations.models import Reservation, ReservationStatus
-from reservations.selectors import reservation_status_now
+from reservations.models import Order, Reservation, ReservationStatus
+from reservations.selectors import order_seats, order_status_now, reservation_status_now
+
+SEAT_NUMBER_MAX = 2**31 - 1
 
 
 class ReservationCreateInput(serializers.Serializer):
     schedule_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    seat_number = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    seat_number = serializers.IntegerField(min_value=1, max_value=SEAT_NUMBER_MAX)
 
 
 class ReservationOutput(serializers.Serializer):
     id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
     schedule_id = serializers.IntegerField()
     concert_id = serializers.IntegerField()
     seat_id = serializers.IntegerField()
@@ -26,3 +30,74 @@ class ReservationOutput(serializers.Serializer):
     def get_status(self, obj: Reservation) -> str:
         # Always the status as of now: a lapsed hold says EXPIRED whether or not the sweep ran.
         return reservation_status_now(reservation=obj, now=clock.now())
+
+
+class OrderCreateInput(serializers.Serializer):
+    """Chosen seats (`seat_numbers`) or best available (`quantity`, optionally of one `grade`)."""
+
+    schedule_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    seat_numbers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=SEAT_NUMBER_MAX),
+        required=False,
+        min_length=1,
+        help_text="Chosen seats: 1 to MAX_HOLDS_PER_USER distinct numbers, held all or none.",
+    )
+    quantity = serializers.IntegerField(
+        min_value=1, required=False, help_text="Best available: this many seats, adjacent where possible."
+    )
+    grade = serializers.CharField(max_length=20, required=False, help_text="Best available of this grade.")
+
+    def validate(self, attrs: dict) -> dict:
+        limit = settings.MAX_HOLDS_PER_USER
+        if ("seat_numbers" in attrs) == ("quantity" in attrs):
+            raise serializers.ValidationError(
+                "Give either seat_numbers (chosen seats) or quantity (best available)."
+            )
+        numbers = attrs.get("seat_numbers")
+        if numbers is not None:
+            if "grade" in attrs:
+                raise serializers.ValidationError({"grade": ["Only with quantity (best available)."]})
+            if len(numbers) > limit:
+                raise serializers.ValidationError({"seat_numbers": [f"At most {limit} seats per order."]})
+            if len(set(numbers)) != len(numbers):
+                raise serializers.ValidationError({"seat_numbers": ["Each seat number once."]})
+        elif attrs["quantity"] > limit:
+            raise serializers.ValidationError({"quantity": [f"At most {limit} seats per order."]})
+        return attrs
+
+
+class OrderSeatOutput(serializers.Serializer):
+    reservation_id = serializers.UUIDField(source="id")
+    seat_id = serializers.IntegerField()
+    seat_number = serializers.IntegerField()
+    grade = serializers.CharField()
+    price = serializers.IntegerField()
+    status = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=ReservationStatus.choices))
+    def get_status(self, obj: Reservation) -> str:
+        return reservation_status_now(reservation=obj, now=clock.now())
+
+
+class OrderOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    schedule_id = serializers.IntegerField()
+    concert_id = serializers.IntegerField()
+    status = serializers.SerializerMethodField()
+    seats = serializers.SerializerMethodField()
+    total = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=ReservationStatus.choices))
+    def get_status(self, obj: Order) -> str:
+        # The status as of now: an unpaid order past its deadline says EXPIRED whether or not the sweep ran.
+        return order_status_now(order=obj, now=clock.now())
+
+    @extend_schema_field(OrderSeatOutput(many=True))
+    def get_seats(self, obj: Order) -> list[dict]:
+        return list(OrderSeatOutput(order_seats(obj), many=True).data)
+
+    @extend_schema_field(serializers.IntegerField(help_text="The sum of the listed seats' prices."))
+    def get_total(self, obj: Order) -> int:
+        return sum(r.price for r in order_seats(obj))

@@ -13,4 +13,6 @@ urlpatterns = [
     path(
         "reservations/<uuid:reservation_id>", views.ReservationDetailView.as_view(), name="reservation-detail"
     ),
+    path("orders", views.OrderListCreateView.as_view(), name="order-list"),
+    path("orders/<uuid:order_id>", views.OrderDetailView.as_view(), name="order-detail"),
 ]

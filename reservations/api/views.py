@@ -1,4 +1,5 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -6,9 +7,15 @@ from rest_framework.response import Response
 from config.api.auth import request_user_id
 from config.api.lists import paginated_response
 from config.api.schema import problem_responses
-from idempotency.api import IDEMPOTENCY_KEY_PARAMETER
-from reservations import selectors
-from reservations.api.serializers import ReservationCreateInput, ReservationOutput
+from config.api.throttling import throttle
+from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
+from reservations import selectors, services
+from reservations.api.serializers import (
+    OrderCreateInput,
+    OrderOutput,
+    ReservationCreateInput,
+    ReservationOutput,
+)
 
 QUEUE_TOKEN_PARAMETER = OpenApiParameter(
     "X-Queue-Token", str, OpenApiParameter.HEADER, required=True, description="An ACTIVE queue token."
@@ -70,3 +77,80 @@ class ReservationDetailView(GenericAPIView):
             user_id=request_user_id(request), reservation_id=reservation_id
         )
         return Response(ReservationOutput(reservation).data)
+
+
+class OrderListCreateView(GenericAPIView):
+    serializer_class = OrderOutput
+
+    def get_throttles(self):  # type: ignore[no-untyped-def]
+        return [throttle("booking")()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        responses={
+            200: OrderOutput(many=True),
+            **problem_responses(401, (404, "`not_found`: no such page"), 503),
+        },
+        operation_id="orders_list",
+    )
+    def get(self, request: Request) -> Response:
+        return paginated_response(self, selectors.order_list(user_id=request_user_id(request)), OrderOutput)
+
+    @extend_schema(
+        request=OrderCreateInput,
+        responses={
+            201: OrderOutput,
+            **problem_responses(
+                400,
+                (401, "`not_authenticated`, `authentication_failed`, or `queue_token_required`"),
+                (403, "`queue_token_not_active`: waiting, expired, another concert's or another user's"),
+                (404, "`not_found`: no such schedule, or no such seat number in it"),
+                (
+                    409,
+                    "`seat_unavailable` (with `unavailable_seats`: the numbers held or sold), "
+                    "`not_enough_seats` (fewer takeable seats remain than asked for), `hold_limit_reached`, "
+                    "`schedule_closed` or `request_in_progress`",
+                ),
+                415,
+                422,
+                429,
+                503,
+            ),
+        },
+        parameters=[QUEUE_TOKEN_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        operation_id="orders_create",
+        description="Hold several seats of one schedule together, all or none: the chosen `seat_numbers`, "
+        "or `quantity` seats best available (the lowest-numbered run of adjacent takeable seats, else the "
+        "lowest-numbered takeable seats). They share one deadline and are paid once.",
+    )
+    def post(self, request: Request) -> Response:
+        data = OrderCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        wanted = data.validated_data
+
+        def hold() -> tuple[int, dict]:
+            order = services.order_hold(
+                user_id=request_user_id(request),
+                schedule_id=wanted["schedule_id"],
+                seat_numbers=wanted.get("seat_numbers"),
+                quantity=wanted.get("quantity"),
+                grade=wanted.get("grade"),
+                queue_token=request.headers.get("X-Queue-Token"),
+            )
+            return status.HTTP_201_CREATED, OrderOutput(order).data
+
+        return run_idempotent(request, hold)
+
+
+class OrderDetailView(GenericAPIView):
+    serializer_class = OrderOutput
+
+    @extend_schema(
+        responses={
+            200: OrderOutput,
+            **problem_responses(401, (404, "`not_found`: no such order of this user"), 503),
+        },
+        operation_id="orders_retrieve",
+    )
+    def get(self, request: Request, order_id) -> Response:  # type: ignore[no-untyped-def]
+        order = selectors.order_get(user_id=request_user_id(request), order_id=order_id)
+        return Response(OrderOutput(order).data)

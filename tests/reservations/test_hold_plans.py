@@ -21,12 +21,12 @@ from tests.factories import UserFactory
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.postgres_only("reservations_hold_seat() exists on PostgreSQL only"),
+    pytest.mark.postgres_only("reservations_hold_seats() exists on PostgreSQL only"),
 ]
 
 LIVE_HOLDS = 20_000
 WARM_UP_HOLDS = 3
-HOLD = "SELECT outcome FROM reservations_hold_seat(%s, %s, %s, %s, %s, %s, %s, %s)"
+HOLD = "SELECT outcome FROM reservations_hold_seats(%s, %s, %s, %s::integer[], NULL, NULL, %s, %s, %s, %s)"
 
 
 def _hold(cursor, schedule, seat_number: int, *, now=None) -> str:
@@ -37,7 +37,7 @@ def _hold(cursor, schedule, seat_number: int, *, now=None) -> str:
             UserFactory().pk,
             schedule.concert_id,
             schedule.pk,
-            seat_number,
+            [seat_number],
             uuid.uuid4(),
             now,
             now + timedelta(minutes=5),
@@ -60,13 +60,21 @@ def test_holds_probe_indexes_after_generic_plans_were_made_on_a_small_table():
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         for seat_number in range(1, WARM_UP_HOLDS + 1):
             assert _hold(cursor, schedule, seat_number) == "held"
+        other = UserFactory().pk
+        order_id = uuid.uuid4()
         cursor.execute(
-            "INSERT INTO reservations_reservation (id, user_id, concert_id, schedule_id, seat_id,"
+            "INSERT INTO reservations_order (id, user_id, concert_id, schedule_id, status, expires_at,"
+            " created_at, updated_at) VALUES (%s, %s, %s, %s, 'PENDING', now() + interval '5 minutes',"
+            " now(), now())",
+            [order_id, other, schedule.concert_id, schedule.pk],
+        )
+        cursor.execute(
+            "INSERT INTO reservations_reservation (id, order_id, user_id, concert_id, schedule_id, seat_id,"
             " seat_number, price, status, expires_at, created_at, updated_at)"
-            " SELECT gen_random_uuid(), %s, %s, s.schedule_id, s.id, s.number, 100, 'PENDING',"
+            " SELECT gen_random_uuid(), %s, %s, %s, s.schedule_id, s.id, s.number, 100, 'PENDING',"
             " now() + interval '5 minutes', now(), now() FROM concerts_seat s"
             " WHERE s.schedule_id = %s AND s.number > %s",
-            [UserFactory().pk, schedule.concert_id, schedule.pk, taken],
+            [order_id, other, schedule.concert_id, schedule.pk, taken],
         )
         assert cursor.rowcount == LIVE_HOLDS
         before = _sequential_scans(cursor)

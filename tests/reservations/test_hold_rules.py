@@ -1,5 +1,5 @@
 """Every rule of a seat hold, run against both of its spellings: the PostgreSQL function
-(`_hold_in_one_call`, reservations_hold_seat() from migration 0002) and the portable path
+(`_hold_in_one_call`, reservations_hold_seats() from migration 0007) and the portable path
 (`_hold_portable`, what SQLite runs), both on the same PostgreSQL database. SQLite runs the portable
 path only."""
 
@@ -12,7 +12,7 @@ from django.db import connection
 
 from concerts.models import Seat, SeatStatus
 from config import clock as config_clock
-from reservations import services
+from reservations import hold, services
 from reservations.errors import HoldLimitReached, SeatUnavailable
 from reservations.models import Reservation, ReservationStatus
 from tests.booking import booker_for, lapse, on_sale_schedule
@@ -31,14 +31,14 @@ def hold_implementation(request, monkeypatch):
     """Each test runs once per implementation; `calls` counts the holds that reached it."""
     if request.param == "in_one_call" and connection.vendor != "postgresql":
         pytest.skip("the one-call hold is a PostgreSQL function")
-    chosen = getattr(services, IMPLEMENTATIONS[request.param])
+    chosen = getattr(hold, IMPLEMENTATIONS[request.param])
     calls: list[int] = []
 
     def pick():
         calls.append(1)
         return chosen
 
-    monkeypatch.setattr(services, "_hold_implementation", pick)
+    monkeypatch.setattr(hold, "hold_implementation", pick)
     return calls
 
 
@@ -193,18 +193,20 @@ def test_an_account_deleted_under_a_live_token_cannot_hold():
     schedule = on_sale_schedule()
     user = UserFactory()
     now = config_clock.now()
-    request = services.HoldRequest(
+    request = hold.OrderRequest(
         user_id=user.pk,
         concert_id=schedule.concert_id,
         schedule_id=schedule.pk,
-        seat_number=1,
-        reservation_id=uuid.uuid4(),
+        seat_numbers=(1,),
+        quantity=1,
+        grade=None,
+        order_id=uuid.uuid4(),
         now=now,
         expires_at=now + timedelta(minutes=5),
     )
     User.objects.filter(pk=user.pk).delete()
     with pytest.raises(AccountGone):
-        services._hold_implementation()(request)
+        hold.hold_implementation()(request)
     assert not Reservation.objects.exists()
     assert seat(schedule, 1).status == SeatStatus.AVAILABLE
 

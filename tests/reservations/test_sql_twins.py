@@ -1,4 +1,4 @@
-"""reservations_hold_seat() is the SQL twin of two rules spelled once in Python: the advisory lock key of
+"""reservations_hold_seats() is the SQL twin of two rules spelled once in Python: the advisory lock key of
 a user's holds (config.locks) and "a seat can be taken now" (concerts.seat_rules). These read the function
 PostgreSQL actually runs, and watch the lock it takes."""
 
@@ -14,13 +14,13 @@ from tests.factories.queue import active_queue_token
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.postgres_only("reservations_hold_seat() exists on PostgreSQL only"),
+    pytest.mark.postgres_only("reservations_hold_seats() exists on PostgreSQL only"),
 ]
 
 
 def _hold_function_source() -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_functiondef('reservations_hold_seat'::regproc)")
+        cursor.execute("SELECT pg_get_functiondef('reservations_hold_seats'::regproc)")
         return str(cursor.fetchone()[0])
 
 
@@ -30,7 +30,11 @@ def test_the_hold_function_uses_the_registry_key_for_a_users_holds():
 
 
 def test_the_hold_function_guards_the_seat_with_the_takeable_rule():
-    assert seat_takeable_sql(alias="s", now="p_now") in _hold_function_source()
+    source = _hold_function_source()
+    rule = seat_takeable_sql(alias="s", now="p_now")
+    assert rule in source
+    # Every place the function tests a seat's status spells the whole rule.
+    assert source.count("s.status = 'AVAILABLE'") == source.count(rule)
 
 
 def test_a_hold_takes_the_lock_the_registry_names():
