@@ -28,6 +28,7 @@ from queue_app.services import (
     queue_token_concert,
     queue_token_require_active,
 )
+from reservations import hold
 from reservations.errors import (
     OrderNotCancellable,
     OrderNotFound,
@@ -36,7 +37,6 @@ from reservations.errors import (
     ReservationNotFound,
     ReservationNotPending,
 )
-from reservations import hold
 from reservations.hold import OrderRequest
 from reservations.models import LIVE_STATUSES, Order, Reservation, ReservationStatus
 from reservations.selectors import order_status_now, reservation_status_now

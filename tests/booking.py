@@ -36,6 +36,25 @@ class Booker:
             **headers,
         )
 
+    def order(self, schedule: Schedule, seat_numbers=None, quantity=None, grade=None, **headers):
+        """POST /orders: chosen `seat_numbers`, or `quantity` best available (of `grade`)."""
+        body: dict = {"schedule_id": schedule.pk}
+        for name, value in (("seat_numbers", seat_numbers), ("quantity", quantity), ("grade", grade)):
+            if value is not None:
+                body[name] = value
+        return self.client.post(
+            "/api/v1/orders", body, format="json", HTTP_X_QUEUE_TOKEN=self.token, **headers
+        )
+
+    def pay_order(self, order_id, **headers):
+        return self.client.post(
+            "/api/v1/payments",
+            {"order_id": str(order_id)},
+            format="json",
+            HTTP_X_QUEUE_TOKEN=self.token,
+            **headers,
+        )
+
 
 def booker_for(schedule: Schedule, user=None) -> Booker:
     user = user or UserFactory()

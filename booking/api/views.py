@@ -15,7 +15,8 @@ from config.api.schema import problem_responses
 from config.api.throttling import throttle
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
 from payments import selectors as payment_selectors
-from payments.api.serializers import PaymentCreateInput, PaymentOutput
+from payments.api.serializers import PAYMENT_CREATE_REQUEST, PaymentCreateInput, PaymentOutput
+from reservations import selectors as reservation_selectors
 from reservations.api.serializers import OrderOutput, ReservationOutput
 from reservations.api.views import QUEUE_TOKEN_PARAMETER
 
@@ -39,7 +40,7 @@ class PaymentListCreateView(GenericAPIView):
         )
 
     @extend_schema(
-        request=PaymentCreateInput,
+        request=PAYMENT_CREATE_REQUEST,
         responses={
             201: PaymentOutput,
             **problem_responses(
@@ -117,5 +118,6 @@ class OrderCancelView(GenericAPIView):
         operation_id="orders_cancel",
     )
     def post(self, request: Request, order_id) -> Response:  # type: ignore[no-untyped-def]
-        order = services.order_cancel(order_id=order_id, user_id=request_user_id(request))
-        return Response(OrderOutput(order).data)
+        user_id = request_user_id(request)
+        order = services.order_cancel(order_id=order_id, user_id=user_id)
+        return Response(OrderOutput(reservation_selectors.order_get(user_id=user_id, order_id=order.pk)).data)

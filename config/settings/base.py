@@ -246,6 +246,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Orders, reservations and payments each have a `status`: one enum component per set of values.
+    "ENUM_NAME_OVERRIDES": {
+        "ReservationStatusEnum": "reservations.models.ReservationStatus",
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+    },
 }
 
 # --- I18N, static ---------------------------------------------------------------------------------

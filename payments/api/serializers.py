@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from payments.models import Payment, PaymentStatus
@@ -24,6 +24,22 @@ class PaymentCreateInput(serializers.Serializer):
         if ("order_id" in attrs) == ("reservation_id" in attrs):
             raise serializers.ValidationError("Give exactly one of order_id and reservation_id.")
         return attrs
+
+
+class PaymentOfOrderInput(serializers.Serializer):
+    order_id = StrictUUIDField()
+
+
+class PaymentOfReservationInput(serializers.Serializer):
+    reservation_id = StrictUUIDField(help_text="Pays the whole order of this reservation.")
+
+
+# The request body of POST /payments as the schema shows it: exactly one of the two shapes.
+PAYMENT_CREATE_REQUEST = PolymorphicProxySerializer(
+    component_name="PaymentCreate",
+    serializers=[PaymentOfOrderInput, PaymentOfReservationInput],
+    resource_type_field_name=None,
+)
 
 
 class PaymentOutput(serializers.Serializer):

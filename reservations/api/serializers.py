@@ -1,5 +1,5 @@
 from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from config import clock
@@ -64,6 +64,33 @@ class OrderCreateInput(serializers.Serializer):
         elif attrs["quantity"] > limit:
             raise serializers.ValidationError({"quantity": [f"At most {limit} seats per order."]})
         return attrs
+
+
+class OrderChosenSeatsInput(serializers.Serializer):
+    """Chosen seats of one schedule, held all or none."""
+
+    schedule_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    seat_numbers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=SEAT_NUMBER_MAX),
+        min_length=1,
+        help_text="1 to MAX_HOLDS_PER_USER distinct numbers, held all or none.",
+    )
+
+
+class OrderBestAvailableInput(serializers.Serializer):
+    """Best available: the lowest-numbered run of adjacent takeable seats, else the lowest-numbered ones."""
+
+    schedule_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    quantity = serializers.IntegerField(min_value=1, help_text="1 to MAX_HOLDS_PER_USER seats.")
+    grade = serializers.CharField(max_length=20, required=False, help_text="Only seats of this grade.")
+
+
+# The request body of POST /orders as the schema shows it: exactly one of the two shapes.
+ORDER_CREATE_REQUEST = PolymorphicProxySerializer(
+    component_name="OrderCreate",
+    serializers=[OrderChosenSeatsInput, OrderBestAvailableInput],
+    resource_type_field_name=None,
+)
 
 
 class OrderSeatOutput(serializers.Serializer):

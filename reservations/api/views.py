@@ -11,6 +11,7 @@ from config.api.throttling import throttle
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
 from reservations import selectors, services
 from reservations.api.serializers import (
+    ORDER_CREATE_REQUEST,
     OrderCreateInput,
     OrderOutput,
     ReservationCreateInput,
@@ -96,7 +97,7 @@ class OrderListCreateView(GenericAPIView):
         return paginated_response(self, selectors.order_list(user_id=request_user_id(request)), OrderOutput)
 
     @extend_schema(
-        request=OrderCreateInput,
+        request=ORDER_CREATE_REQUEST,
         responses={
             201: OrderOutput,
             **problem_responses(

@@ -41,7 +41,9 @@ def race_once(operator, fan: Booker, schedule: Schedule, number: int, pay_delay:
     assert release_status == 302, release_status  # the action ran (and may have been refused)
     reservation = Reservation.objects.get(pk=reservation_id)
     seat = Seat.objects.get(schedule=schedule, number=number)
-    debits = LedgerEntry.objects.filter(kind="PAYMENT", reference=f"reservation:{reservation_id}").count()
+    debits = LedgerEntry.objects.filter(
+        kind="PAYMENT", reference=f"order:{Reservation.objects.get(pk=reservation_id).order_id}"
+    ).count()
     payments = Payment.objects.filter(reservation_id=reservation_id).count()
     if pay_status == 201:
         assert reservation.status == ReservationStatus.CONFIRMED

@@ -58,7 +58,12 @@ def assert_sold(seat: Seat, reservation_id: str) -> None:
     assert (seat.status, str(seat.reservation_id)) == (SeatStatus.SOLD, reservation_id)
     assert Reservation.objects.get(pk=reservation_id).status == ReservationStatus.CONFIRMED
     assert Payment.objects.filter(reservation_id=reservation_id).count() == 1
-    assert LedgerEntry.objects.filter(kind="PAYMENT", reference=f"reservation:{reservation_id}").count() == 1
+    assert (
+        LedgerEntry.objects.filter(
+            kind="PAYMENT", reference=f"order:{Reservation.objects.get(pk=reservation_id).order_id}"
+        ).count()
+        == 1
+    )
 
 
 def assert_logged(operator, obj: Any, text: str) -> None:

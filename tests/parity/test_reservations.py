@@ -40,7 +40,7 @@ def hold_pair(fan, body: bytes, *, content_type: str = "application/json", **hea
     headers = {"HTTP_AUTHORIZATION": fan.client._credentials["HTTP_AUTHORIZATION"], **headers}
     make = request("POST", "/api/v1/reservations", body=body, content_type=content_type, **headers)
     plain, drf = both(hot.reservation_hold_view, reference, make, undo_redis=False)
-    return masked(plain, "id"), masked(drf, "id")
+    return masked(plain, "id", "order_id"), masked(drf, "id", "order_id")
 
 
 @pytest.fixture

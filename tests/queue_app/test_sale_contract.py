@@ -10,7 +10,7 @@ import pytest
 
 from concerts.errors import ConcertNotFound
 from concerts.models import Concert, Seat
-from concerts.services import seat_release, seat_sell, seat_take_for_hold, seats_block, seats_unblock
+from concerts.services import seat_take_for_hold, seats_block, seats_release, seats_sell, seats_unblock
 from config.exceptions import InvalidInput
 from queue_app import selectors
 from queue_app.draw import draw_order
@@ -157,7 +157,9 @@ def _sell_everything(concert, clock, django_capture_on_commit_callbacks) -> list
                 held_until=clock.now() + timedelta(seconds=300),
                 now=clock.now(),
             )
-            assert seat_sell(seat_id=seat.pk, reservation_id=reservation, now=clock.now())
+            assert (
+                seats_sell(seats={seat.pk: reservation}, now=clock.now(), schedule_id=seat.schedule_id) == 1
+            )
             sold.append((seat.pk, reservation))
     return sold
 
@@ -179,7 +181,9 @@ def test_sell_out_ends_the_queue_and_a_cancellation_reopens_it(
     assert {(v.status, v.expired_reason) for v in after} == {("EXPIRED", "SOLD_OUT")}
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert seat_release(seat_id=sold[0][0], reservation_id=sold[0][1], now=clock.now())
+        seat_id, reservation = sold[0]
+        schedule_id = Seat.objects.get(pk=seat_id).schedule_id
+        assert seats_release(seats={seat_id: reservation}, now=clock.now(), schedule_id=schedule_id) == 1
     assert api_client.get(f"/api/v1/concerts/{concert.pk}").json()["sold_out"] is False
     again = issue(UserFactory(), concert)
     assert (again.status, again.position) == ("WAITING", 1)
