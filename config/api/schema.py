@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer
 from rest_framework import serializers
 
 from config.exceptions import PROBLEM_CONTENT_TYPE
@@ -67,7 +67,14 @@ def problem_responses(*statuses: int | tuple[int, str]) -> dict[tuple[int, str],
 
 
 class ApiAutoSchema(AutoSchema):
-    """drf-spectacular's AutoSchema, plus the `Retry-After` header that every 429 and 503 answer carries."""
+    """drf-spectacular's AutoSchema, plus the `Retry-After` header that every 429 and 503 answer carries,
+    and a required body for a request documented as one of several shapes (each has required fields)."""
+
+    def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> tuple[Any, bool]:
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        if isinstance(serializer, PolymorphicProxySerializer):
+            required = True
+        return schema, required
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)

@@ -66,22 +66,34 @@ class OrderCreateInput(serializers.Serializer):
         return attrs
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": SEAT_NUMBER_MAX},
+        "minItems": 1,
+        "maxItems": settings.MAX_HOLDS_PER_USER,
+        "uniqueItems": True,
+        "description": "1 to MAX_HOLDS_PER_USER distinct seat numbers, held all or none.",
+    }
+)
+class SeatNumbersField(serializers.ListField):
+    """Chosen seat numbers (the schema says they are distinct; OrderCreateInput checks it)."""
+
+
 class OrderChosenSeatsInput(serializers.Serializer):
     """Chosen seats of one schedule, held all or none."""
 
     schedule_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    seat_numbers = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=SEAT_NUMBER_MAX),
-        min_length=1,
-        help_text="1 to MAX_HOLDS_PER_USER distinct numbers, held all or none.",
-    )
+    seat_numbers = SeatNumbersField(child=serializers.IntegerField(min_value=1, max_value=SEAT_NUMBER_MAX))
 
 
 class OrderBestAvailableInput(serializers.Serializer):
     """Best available: the lowest-numbered run of adjacent takeable seats, else the lowest-numbered ones."""
 
     schedule_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    quantity = serializers.IntegerField(min_value=1, help_text="1 to MAX_HOLDS_PER_USER seats.")
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=settings.MAX_HOLDS_PER_USER, help_text="1 to MAX_HOLDS_PER_USER seats."
+    )
     grade = serializers.CharField(max_length=20, required=False, help_text="Only seats of this grade.")
 
 
