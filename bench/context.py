@@ -8,6 +8,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.plan import CONCERTS, ORDER_CONCERTS_PER_REP
 from bench.seed import Catalog
 from bench.stack import Stack
 
@@ -60,7 +61,16 @@ class Context:
         return {"queue": ids[0], "contention": ids[1], "flow": ids[2]}[role]
 
     def hold_concerts(self) -> list[int]:
-        return self.catalog.concert_ids[3:]
+        return self.catalog.concert_ids[3:CONCERTS]
+
+    def order_concerts(self) -> list[int]:
+        """This repetition's own concerts for the order scenario (after the shared ones)."""
+        first = CONCERTS + self.rep * ORDER_CONCERTS_PER_REP
+        return self.catalog.concert_ids[first : first + ORDER_CONCERTS_PER_REP]
+
+    def order_concert_of(self, index: int) -> int:
+        concerts = self.order_concerts()
+        return concerts[index % len(concerts)]
 
     def hold_concert_of(self, index: int) -> int:
         """The hold concert of the index-th hold user (users are spread round-robin)."""

@@ -95,3 +95,15 @@ def cores_used(before: dict[str, float], after: dict[str, float]) -> dict[str, A
     )
     out["gunicorn_workers"] = sorted(workers, reverse=True)
     return out
+
+
+SERVER_GROUPS = ("gunicorn", "postgres", "redis", "celery")
+
+
+def server_ms_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> float | None:
+    """CPU milliseconds the server side (gunicorn, PostgreSQL, Redis, Celery) spent per request: unlike
+    req/s, it hardly moves when other work shares the cores, so it shows a regression on a noisy box."""
+    if requests <= 0:
+        return None
+    seconds = sum(after.get(k, 0.0) - before.get(k, 0.0) for k in SERVER_GROUPS)
+    return round(seconds * 1000 / requests, 3)

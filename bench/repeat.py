@@ -17,6 +17,7 @@ SPREAD = (
     "p99_ms",
     "ratio_to_baseline",
     "ratio_to_adjacent_baseline",
+    "server_cpu_ms_per_request",
     "redis_calls_per_request",
     "sql_statements_per_request",
 )

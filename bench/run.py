@@ -31,13 +31,13 @@ __all__ = ["SCENARIOS", "TARGETS", "Runner", "empty_result", "main", "table"]
 def table(report: dict[str, object]) -> str:
     scenarios: dict[str, dict[str, object]] = report["scenarios"]  # type: ignore[assignment]
     lines = [
-        f"{'scenario':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'5xx':>5} {'ratio':>6} "
+        f"{'scenario':<20} {'req/s':>8} {'cpu ms':>7} {'p50 ms':>8} {'p99 ms':>8} {'5xx':>5} {'ratio':>6} "
         f"{'adj.':>6} {'redis':>5} {'sql':>5} {'other':>5}  target",
-        "-" * 109,
+        "-" * 121,
     ]
     for name, r in scenarios.items():
         if r.get("rps") is None:
-            lines.append(f"{name:<16} {r.get('skipped', '')}")
+            lines.append(f"{name:<20} {r.get('skipped', '')}")
             continue
         target = "zero 5xx"
         if name in TARGETS:
@@ -51,7 +51,8 @@ def table(report: dict[str, object]) -> str:
         redis_calls = trips.get("redis_calls_per_request", "")
         sql = trips.get("sql_statements_per_request", "")
         lines.append(
-            f"{name:<16} {r['rps']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['errors_5xx']:>5} "
+            f"{name:<20} {r['rps']:>8} {r.get('server_cpu_ms_per_request') or '':>7} "
+            f"{r['p50_ms']:>8} {r['p99_ms']:>8} {r['errors_5xx']:>5} "
             f"{ratio if ratio is not None else '':>6} {r.get('ratio_to_adjacent_baseline', ''):>6} "
             f"{redis_calls:>5} {sql:>5} {other:>5}  {target}: {met}"
         )
@@ -78,6 +79,8 @@ def table(report: dict[str, object]) -> str:
         ]
     lines += [
         "",
+        "cpu ms = server CPU (gunicorn, PostgreSQL, Redis, Celery) per request, in milliseconds: steadier "
+        "than req/s when other work shares the cores.",
         "redis = Redis calls per request (round trips: a script or a pipeline is one); sql = SQL statements "
         "per request (pg_stat_statements, top level, BEGIN/COMMIT included).",
         "ratio = to the median of every baseline run (first, last, and the short ones before each target "

@@ -24,7 +24,9 @@ from bench.plan import (
     N_FLOW,
     N_HOLD,
     N_ISSUE,
+    N_ORDER,
     N_WAITING,
+    ORDER_CONCERTS_PER_REP,
     SCENARIOS,
     SCHEDULES,
     SEATS,
@@ -78,7 +80,10 @@ class Runner:
         from bench import seed
 
         catalog = self.step(
-            "seed catalog", lambda: seed.seed_catalog(concerts=CONCERTS, schedules=SCHEDULES, seats=SEATS)
+            "seed catalog",
+            lambda: seed.seed_catalog(
+                concerts=CONCERTS + ORDER_CONCERTS_PER_REP * self.reps, schedules=SCHEDULES, seats=SEATS
+            ),
         )
         data_dir = REPO / "bench" / "results" / "data"
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -98,6 +103,7 @@ class Runner:
             "issue": N_ISSUE * reps,
             "hold": N_HOLD,
             "contention": N_CONTENTION * reps,
+            "order": N_ORDER * reps,
             "flow": N_FLOW * reps,
         }
 
@@ -108,7 +114,7 @@ class Runner:
         self.step("seed users (COPY)", users)
 
         def jwts() -> None:
-            for group in ("issue", "hold", "contention", "flow"):
+            for group in ("issue", "hold", "contention", "order", "flow"):
                 ctx.jwts_all[group] = seed.mint_access_tokens(ctx.users_all[group])
 
         self.step("mint JWT access tokens", jwts)
@@ -136,7 +142,13 @@ class Runner:
         before = cpu.snapshot(self.stack)
         t0 = time.perf_counter()
         result = fn()
-        result["cores_used"] = cpu.cores_used(before, cpu.snapshot(self.stack))
+        after = cpu.snapshot(self.stack)
+        result["cores_used"] = cpu.cores_used(before, after)
+        result["server_cpu_ms_per_request"] = cpu.server_ms_per_request(
+            before,
+            after,
+            int(result.get("requests") or 0),  # type: ignore[call-overload]
+        )
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=30)
@@ -220,7 +232,7 @@ class Runner:
             )
 
     def run_once(self) -> None:
-        from bench.scenarios import contention, flow, http_load, scaling
+        from bench.scenarios import contention, flow, http_load, orders, scaling
 
         ctx = self.ctx
         assert ctx is not None
@@ -254,6 +266,13 @@ class Runner:
             booking,
             queue=True,
             prepare=lambda: self._activate("contention", lambda i: ctx.concert("contention")),
+        )
+        self.scenario(
+            "order_best_available",
+            lambda: orders.order_best_available(ctx),
+            [("POST", "/api/v1/queue/tokens"), ("POST", "/api/v1/orders")],
+            queue=True,
+            prepare=lambda: self._activate("order", ctx.order_concert_of),
         )
         self.scenario(
             "flow",

@@ -222,3 +222,22 @@ def test_orders_and_their_payments_accept_an_idempotency_key():
     replay = fan.pay_order(order_id, HTTP_IDEMPOTENCY_KEY="pay-two")
     assert paid.status_code == replay.status_code == 201 and paid.json() == replay.json()
     assert LedgerEntry.objects.filter(kind="PAYMENT").count() == 1 and balance(fan) == 800
+
+
+def test_an_order_selling_the_last_seats_sells_out_and_its_cancellation_reopens(
+    api_client, django_capture_on_commit_callbacks
+):
+    schedule = on_sale_schedule(seats=3, price=10)
+    fan = booker_for(schedule)
+    points_charge(user_id=fan.user.pk, amount=100)
+    concert_url = f"/api/v1/concerts/{schedule.concert_id}"
+    with django_capture_on_commit_callbacks(execute=True):
+        order = fan.order(schedule, quantity=3).json()
+        assert api_client.get(concert_url).json()["sold_out"] is False  # held seats are not sold
+        assert fan.pay_order(order["id"]).status_code == 201
+    assert api_client.get(concert_url).json()["sold_out"] is True
+    assert api_client.get(f"{concert_url}/queue").json()["state"] == "SOLD_OUT"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fan.client.post(f"/api/v1/orders/{order['id']}/cancel").status_code == 200
+    assert api_client.get(concert_url).json()["sold_out"] is False
+    assert api_client.get(f"{concert_url}/queue").json()["state"] == "OPEN"
