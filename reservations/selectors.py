@@ -77,7 +77,7 @@ def order_status_now(*, order: Order, now: datetime) -> str:
     return str(order.status)
 
 
-def _with_seats(orders: QuerySet[Order]) -> QuerySet[Order]:
+def orders_with_seats(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Orders with their reservations (each with its seat's grade) fetched in one more query."""
     grade = Subquery(Seat.objects.filter(pk=OuterRef("seat_id")).values("grade")[:1])
     return orders.prefetch_related(
@@ -102,8 +102,33 @@ def order_seats(order: Order) -> list[Reservation]:
     return listed
 
 
+def order_total(order: Order) -> int:
+    """What an order costs: the sum of its listed seats' prices."""
+    return sum(r.price for r in order_seats(order))
+
+
+def order_sizes_since(*, concert_id: int, since: datetime) -> dict[int, int]:
+    """{seats per order: orders} of the concert's orders created at or after `since`, in one query
+    (the (concert, created_at) index finds the orders). An order's size is the seats it was placed with,
+    whatever became of them since."""
+    size = Subquery(
+        Reservation.objects.filter(order_id=OuterRef("pk"))
+        .values("order_id")
+        .annotate(seats=Count("pk"))
+        .values("seats")[:1]
+    )
+    rows = (
+        Order.objects.filter(concert_id=concert_id, created_at__gte=since)
+        .annotate(size=size)
+        .values("size")
+        .annotate(orders=Count("pk"))
+        .order_by()
+    )
+    return {row["size"]: row["orders"] for row in rows if row["size"]}
+
+
 def order_list(*, user_id: int) -> QuerySet[Order]:
-    return _with_seats(Order.objects.filter(user_id=user_id).order_by("-created_at", "-id"))
+    return orders_with_seats(Order.objects.filter(user_id=user_id).order_by("-created_at", "-id"))
 
 
 def order_get(*, user_id: int, order_id: uuid.UUID) -> Order:

@@ -1,9 +1,9 @@
 """The `operators` group: exactly the permissions routine sales-day work needs in admin, nothing more.
 
 Operators run the catalog (concerts, schedules, seats: view/add/change; block/unblock is a change), work
-reservations through the actions (release a hold, cancel and refund), read payments, read wallets and
-their ledger and adjust a balance (the adjustment form needs change_wallet; the balance itself is never
-editable), and run the queue page. They delete nothing and never see or edit user accounts.
+reservations and orders through the actions (release a hold, cancel and refund), read payments, read
+wallets and their ledger and adjust a balance (the adjustment form needs change_wallet; the balance itself
+is never editable), and run the queue page. They delete nothing and never see or edit user accounts.
 
 Created by the data migration users/0002 and re-applied by `manage.py setup_operators` (idempotent: it
 sets the group's permissions to exactly this list)."""
@@ -29,7 +29,7 @@ OPERATOR_PERMISSIONS: dict[str, list[str]] = {
         "add_seat",
         "change_seat",
     ],
-    "reservations": ["view_reservation", "change_reservation"],
+    "reservations": ["view_reservation", "change_reservation", "view_order", "change_order"],
     "payments": ["view_payment"],
     "points": ["view_wallet", "change_wallet", "view_ledgerentry"],
     "queue_app": ["view_concertqueue", "change_concertqueue", "view_queuetoken"],

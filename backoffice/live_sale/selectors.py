@@ -1,5 +1,5 @@
-"""Reads for the live sale page: which sales are recorded, the figures of this moment, the snapshot
-series the charts draw and the CSV export."""
+"""Reads for the live sale page: which sales are recorded, the figures of this moment, the pace of
+orders, the snapshot series the charts draw and the CSV export."""
 
 from __future__ import annotations
 
@@ -8,13 +8,18 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from backoffice.models import SaleSnapshot
 from config import clock
 from payments.selectors import revenue_by_concert
 from queue_app.selectors import queue_overview
-from reservations.selectors import reservation_counts_by_concert
+from reservations.selectors import order_sizes_since, reservation_counts_by_concert
+
+# Orders per minute and seats per order are read over this many recent minutes: short enough to show the
+# pace of the sale now, long enough not to jump with every order.
+ORDER_PACE_MINUTES = 10
 
 CSV_HEADER = [
     "taken_at",
@@ -79,6 +84,35 @@ def sale_figures(*, concert_ids: list[int], now: datetime) -> list[SaleFigures]:
     return figures
 
 
+@dataclass(frozen=True, slots=True)
+class OrderPace:
+    """The concert's orders of the last `minutes`: how many, how fast, and how many seats each."""
+
+    minutes: int
+    orders: int
+    seats: int
+    orders_per_minute: float
+    seats_per_order: float | None  # None while no order was placed
+    sizes: dict[str, int]  # orders by seats per order, "1" .. the hold limit, every size listed
+
+
+def order_pace(*, concert_id: int, now: datetime, minutes: int = ORDER_PACE_MINUTES) -> OrderPace:
+    """From Order rows by concert and creation time (one query): every order placed in the last
+    `minutes`, whatever became of it since (paid, lapsed or cancelled)."""
+    by_size = order_sizes_since(concert_id=concert_id, since=now - timedelta(minutes=minutes))
+    orders = sum(by_size.values())
+    seats = sum(size * count for size, count in by_size.items())
+    largest = max([settings.MAX_HOLDS_PER_USER, *by_size])
+    return OrderPace(
+        minutes=minutes,
+        orders=orders,
+        seats=seats,
+        orders_per_minute=round(orders / minutes, 2),
+        seats_per_order=round(seats / orders, 2) if orders else None,
+        sizes={str(size): by_size.get(size, 0) for size in range(1, largest + 1)},
+    )
+
+
 def sale_snapshots(*, concert_id: int, since: datetime | None = None) -> QuerySet[SaleSnapshot]:
     snapshots = SaleSnapshot.objects.filter(concert_id=concert_id)
     if since is not None:
@@ -107,6 +141,7 @@ def live_sale_data(*, concert_id: int, window_minutes: int) -> dict[str, Any]:
     return {
         "concert_id": concert_id,
         "now": {**asdict(current), "conversion": current.conversion, "at": now.isoformat()},
+        "orders": asdict(order_pace(concert_id=concert_id, now=now)),
         "series": {
             "taken_at": [m.isoformat() for m in minutes],
             "labels": [f"{m:%H:%M}" for m in minutes],

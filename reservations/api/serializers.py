@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from config import clock
 from reservations.models import Order, Reservation, ReservationStatus
-from reservations.selectors import order_seats, order_status_now, reservation_status_now
+from reservations.selectors import order_seats, order_status_now, order_total, reservation_status_now
 
 SEAT_NUMBER_MAX = 2**31 - 1
 
@@ -139,4 +139,4 @@ class OrderOutput(serializers.Serializer):
 
     @extend_schema_field(serializers.IntegerField(help_text="The sum of the listed seats' prices."))
     def get_total(self, obj: Order) -> int:
-        return sum(r.price for r in order_seats(obj))
+        return order_total(obj)

@@ -30,6 +30,8 @@ EXPECTED = {
     "backoffice.view_salesdashboard",
     "reservations.view_reservation",
     "reservations.change_reservation",
+    "reservations.view_order",
+    "reservations.change_order",
     "payments.view_payment",
     "points.view_wallet",
     "points.change_wallet",
@@ -59,7 +61,7 @@ def test_setup_operators_resets_the_group_to_exactly_the_list(capsys):
     call_command("setup_operators")
     assert group_permissions(group) == EXPECTED
     assert sum(map(len, OPERATOR_PERMISSIONS.values())) == len(EXPECTED)
-    assert "19 permissions" in capsys.readouterr().out
+    assert "21 permissions" in capsys.readouterr().out
 
 
 def test_an_operator_sees_the_routine_pages(operator_client):
@@ -75,6 +77,7 @@ def test_an_operator_sees_the_routine_pages(operator_client):
         "/admin/concerts/seat/",
         "/admin/backoffice/salesdashboard/",
         "/admin/reservations/reservation/",
+        "/admin/reservations/order/",
         "/admin/payments/payment/",
         "/admin/points/wallet/",
         "/admin/points/ledgerentry/",

@@ -49,6 +49,18 @@
     });
   }
 
+  // Orders of the last minutes: counts as they come, the sizes as "1 seat: n · 2 seats: n ...".
+  function showOrders(orders) {
+    document.querySelectorAll("[data-orders]").forEach((cell) => {
+      const key = cell.dataset.orders;
+      let value = orders[key];
+      if (key === "sizes") {
+        value = Object.entries(value).map(([size, count]) => size + (size === "1" ? " seat: " : " seats: ") + count).join(" · ");
+      }
+      cell.textContent = value === null || value === undefined ? "—" : String(value);
+    });
+  }
+
   function start() {
     const root = document.querySelector(".live-sale");
     if (!root || !window.Chart) return;
@@ -64,6 +76,7 @@
         if (!response.ok) throw new Error("HTTP " + response.status);
         const data = await response.json();
         showNow(data.now);
+        showOrders(data.orders);
         for (const spec of CHARTS) {
           const chart = charts[spec.id];
           if (!chart) {
