@@ -1,6 +1,6 @@
 """The live sale page in a real browser: after a simulated sale recorded over a few minutes, every chart
-is drawn with data (checked in the page's Chart instances and in the canvas pixels), and a minute recorded
-while the page is open appears without a reload."""
+is drawn with data (checked in the page's Chart instances and in the canvas pixels), the pace of orders is
+shown, and a minute recorded while the page is open appears without a reload."""
 
 from datetime import timedelta
 
@@ -88,6 +88,13 @@ def test_the_live_sale_page_draws_the_recorded_sale_and_refreshes_itself(
     assert flow["nonZero"][0] > 0  # admitted per minute (nobody abandoned: that series may stay at zero)
     expect(page.locator("[data-now=sales]")).to_have_text("10")
     expect(page.locator("[data-now=revenue]")).to_have_text("1200")
+    # Every sale and hold was an order of one seat, all within the last ten minutes.
+    expect(page.locator("[data-orders=orders]")).to_have_text("14")
+    expect(page.locator("[data-orders=orders_per_minute]")).to_have_text("1.4")
+    expect(page.locator("[data-orders=seats_per_order]")).to_have_text("1")
+    expect(page.locator("[data-orders=sizes]")).to_have_text(
+        "1 seat: 14 · 2 seats: 0 · 3 seats: 0 · 4 seats: 0"
+    )
 
     # A fifth minute recorded while the page is open shows up by itself, without a reload.
     page.evaluate("() => { window.__sameDocument = true; }")
@@ -100,3 +107,4 @@ def test_the_live_sale_page_draws_the_recorded_sale_and_refreshes_itself(
     revenue = page.evaluate("() => window.liveSaleCharts['chart-revenue'].data.datasets[0].data")
     assert revenue[-1] == 11 * 120
     expect(page.locator("[data-now=sales]")).to_have_text("11")
+    expect(page.locator("[data-orders=orders]")).to_have_text("15")
