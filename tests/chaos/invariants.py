@@ -14,9 +14,10 @@ import redis
 
 from tests.chaos.queue_keys import active_key, wait_key
 
-# name -> SQL returning offending rows (at most a few are shown)
+# name -> SQL returning offending rows (at most a few are shown). "Live" is a CONFIRMED reservation or a
+# PENDING one before its deadline: a PENDING one past it reads EXPIRED whether or not the sweep has run.
 SQL_INVARIANTS: dict[str, str] = {
-    "no seat sold twice / at most one live reservation per seat": """
+    "no seat in two live orders: at most one live reservation per seat": """
         SELECT seat_id, count(*) FROM reservations_reservation
         WHERE status IN ('PENDING', 'CONFIRMED') GROUP BY seat_id HAVING count(*) > 1
     """,
@@ -25,32 +26,112 @@ SQL_INVARIANTS: dict[str, str] = {
         LEFT JOIN reservations_reservation r ON r.id = s.reservation_id
         WHERE s.status = 'SOLD' AND (r.id IS NULL OR r.status <> 'CONFIRMED' OR r.seat_id <> s.id)
     """,
-    "every SOLD seat has exactly one COMPLETED payment via its reservation": """
+    "a HELD seat belongs to its PENDING reservation": """
+        SELECT s.id, r.status FROM concerts_seat s
+        LEFT JOIN reservations_reservation r ON r.id = s.reservation_id
+        WHERE s.status = 'HELD' AND (r.id IS NULL OR r.status <> 'PENDING' OR r.seat_id <> s.id)
+          AND s.held_until > now()
+    """,
+    "every SOLD seat has exactly one COMPLETED payment, its reservation's order's": """
         SELECT s.id, count(p.id) FROM concerts_seat s
-        LEFT JOIN payments_payment p ON p.reservation_id = s.reservation_id AND p.status = 'COMPLETED'
+        LEFT JOIN reservations_reservation r ON r.id = s.reservation_id
+        LEFT JOIN payments_payment p ON p.order_id = r.order_id AND p.status = 'COMPLETED'
         WHERE s.status = 'SOLD' GROUP BY s.id HAVING count(p.id) <> 1
     """,
-    "no reservation CONFIRMED without its payment, its PAYMENT ledger row and its SOLD seat": """
-        SELECT r.id, p.id, p.status, l.n, s.status FROM reservations_reservation r
-        LEFT JOIN payments_payment p ON p.reservation_id = r.id
-        LEFT JOIN (SELECT reference, count(*) AS n, sum(amount) AS total FROM points_ledgerentry
-                   WHERE kind = 'PAYMENT' GROUP BY reference) l ON l.reference = 'reservation:' || r.id
+    "no reservation CONFIRMED without its order CONFIRMED and paid and its SOLD seat": """
+        SELECT r.id, o.status, p.id, p.status, s.status FROM reservations_reservation r
+        JOIN reservations_order o ON o.id = r.order_id
+        LEFT JOIN payments_payment p ON p.order_id = r.order_id
         LEFT JOIN concerts_seat s ON s.id = r.seat_id
-        WHERE r.status = 'CONFIRMED' AND (p.id IS NULL OR p.status <> 'COMPLETED' OR l.n IS DISTINCT FROM 1
-              OR l.total <> -p.amount OR s.status <> 'SOLD' OR s.reservation_id <> r.id)
+        WHERE r.status = 'CONFIRMED' AND (o.status <> 'CONFIRMED' OR p.id IS NULL OR p.status <> 'COMPLETED'
+              OR s.status <> 'SOLD' OR s.reservation_id <> r.id)
     """,
-    "no double debit: one PAYMENT ledger row per reservation, each with its payment": """
-        SELECT l.reference, count(*), count(p.id) FROM points_ledgerentry l
-        LEFT JOIN payments_payment p ON 'reservation:' || p.reservation_id = l.reference
-        WHERE l.kind = 'PAYMENT' GROUP BY l.reference HAVING count(*) <> 1 OR count(p.id) <> 1
+    "one payment per order, of the order's user, its reservation_id (if any) a seat of that order": """
+        SELECT p.order_id, count(*) OVER (PARTITION BY p.order_id), p.user_id, o.user_id, r.order_id
+        FROM payments_payment p
+        JOIN reservations_order o ON o.id = p.order_id
+        LEFT JOIN reservations_reservation r ON r.id = p.reservation_id
+        WHERE p.user_id <> o.user_id
+           OR (p.reservation_id IS NOT NULL AND r.order_id IS DISTINCT FROM p.order_id)
+           OR p.order_id IN (SELECT order_id FROM payments_payment GROUP BY order_id HAVING count(*) > 1)
     """,
-    "a payment's reservation is CONFIRMED (COMPLETED) or CANCELLED with a REFUND (REFUNDED)": """
-        SELECT p.id, p.status, r.status, rf.n FROM payments_payment p
-        JOIN reservations_reservation r ON r.id = p.reservation_id
-        LEFT JOIN (SELECT reference, count(*) AS n FROM points_ledgerentry WHERE kind = 'REFUND'
-                   GROUP BY reference) rf ON rf.reference = 'reservation:' || r.id
-        WHERE NOT ((p.status = 'COMPLETED' AND r.status = 'CONFIRMED' AND rf.n IS NULL)
-                OR (p.status = 'REFUNDED' AND r.status = 'CANCELLED' AND rf.n = 1))
+    "one PAYMENT ledger row per payment, of exactly its amount, by its user": """
+        SELECT p.id, p.amount, l.n, l.total, l.users FROM payments_payment p
+        LEFT JOIN (SELECT reference, count(*) AS n, sum(amount) AS total, count(DISTINCT user_id) AS users,
+                          min(user_id) AS user_id
+                   FROM points_ledgerentry WHERE kind = 'PAYMENT' GROUP BY reference) l
+               ON l.reference = 'order:' || p.order_id
+        WHERE l.n IS DISTINCT FROM 1 OR l.total <> -p.amount::bigint OR l.user_id <> p.user_id
+    """,
+    "no PAYMENT ledger row without its payment (no double debit)": """
+        SELECT l.id, l.reference FROM points_ledgerentry l
+        WHERE l.kind = 'PAYMENT'
+          AND NOT EXISTS (SELECT 1 FROM payments_payment p WHERE 'order:' || p.order_id = l.reference)
+    """,
+    "a payment's amount is its paid seats' prices; refunded_amount the prices of those cancelled since": """
+        SELECT p.id, p.amount, p.refunded_amount, sum(r.price),
+               sum(r.price) FILTER (WHERE r.status = 'CANCELLED')
+        FROM payments_payment p
+        JOIN reservations_reservation r ON r.order_id = p.order_id AND r.confirmed_at IS NOT NULL
+        GROUP BY p.id, p.amount, p.refunded_amount
+        HAVING p.amount <> sum(r.price)
+            OR p.refunded_amount <> coalesce(sum(r.price) FILTER (WHERE r.status = 'CANCELLED'), 0)
+    """,
+    "refunds never exceed what was paid: its REFUND rows sum to refunded_amount <= amount": """
+        SELECT p.id, p.amount, p.refunded_amount, coalesce(rf.total, 0) FROM payments_payment p
+        LEFT JOIN (SELECT refs.order_id, sum(l.amount) AS total
+                   FROM (SELECT id AS order_id, 'order:' || id AS reference FROM reservations_order
+                         UNION ALL SELECT order_id, 'reservation:' || id FROM reservations_reservation) refs
+                   JOIN points_ledgerentry l ON l.kind = 'REFUND' AND l.reference = refs.reference
+                   GROUP BY refs.order_id) rf ON rf.order_id = p.order_id
+        WHERE coalesce(rf.total, 0) <> p.refunded_amount OR p.refunded_amount > p.amount
+    """,
+    "no REFUND ledger row without a paid order or paid seat it refunds": """
+        SELECT l.id, l.reference, l.amount FROM points_ledgerentry l
+        WHERE l.kind = 'REFUND' AND NOT EXISTS (
+            SELECT 1 FROM payments_payment p WHERE 'order:' || p.order_id = l.reference
+            UNION ALL SELECT 1 FROM reservations_reservation r
+            JOIN payments_payment p ON p.order_id = r.order_id
+            WHERE 'reservation:' || r.id = l.reference
+              AND r.status = 'CANCELLED' AND r.confirmed_at IS NOT NULL)
+    """,
+    "a payment is COMPLETED on a CONFIRMED order, REFUNDED (all back) on a CANCELLED one": """
+        SELECT p.id, p.status, p.amount, p.refunded_amount, o.status FROM payments_payment p
+        JOIN reservations_order o ON o.id = p.order_id
+        WHERE NOT ((p.status = 'COMPLETED' AND o.status = 'CONFIRMED' AND p.refunded_amount < p.amount)
+                OR (p.status = 'REFUNDED' AND o.status = 'CANCELLED' AND p.refunded_amount = p.amount))
+    """,
+    "a CONFIRMED order has its payment; a PENDING or EXPIRED one none": """
+        SELECT o.id, o.status, p.id FROM reservations_order o
+        LEFT JOIN payments_payment p ON p.order_id = o.id
+        WHERE (o.status = 'CONFIRMED' AND p.id IS NULL)
+           OR (o.status IN ('PENDING', 'EXPIRED') AND p.id IS NOT NULL)
+    """,
+    "an order's seats all held or none: a PENDING order's seats PENDING with its deadline (or let go)": """
+        SELECT o.id, o.expires_at, r.id, r.status, r.expires_at FROM reservations_order o
+        JOIN reservations_reservation r ON r.order_id = o.id
+        WHERE o.status = 'PENDING' AND (r.expires_at <> o.expires_at
+              OR NOT (r.status = 'PENDING' OR (r.status = 'CANCELLED' AND r.confirmed_at IS NULL)
+                      OR (r.status = 'EXPIRED' AND o.expires_at <= now())))
+    """,
+    "a CONFIRMED order's seats CONFIRMED or CANCELLED, at least one CONFIRMED": """
+        SELECT o.id, array_agg(r.status) FROM reservations_order o
+        JOIN reservations_reservation r ON r.order_id = o.id
+        WHERE o.status = 'CONFIRMED' GROUP BY o.id
+        HAVING bool_or(r.status NOT IN ('CONFIRMED', 'CANCELLED')) OR NOT bool_or(r.status = 'CONFIRMED')
+    """,
+    "no live reservation in a CANCELLED or EXPIRED order": """
+        SELECT o.id, o.status, r.id, r.status, r.expires_at FROM reservations_order o
+        JOIN reservations_reservation r ON r.order_id = o.id
+        WHERE o.status IN ('CANCELLED', 'EXPIRED')
+          AND (r.status = 'CONFIRMED' OR (r.status = 'PENDING' AND r.expires_at > now()))
+    """,
+    "every order has a seat; its seats are of its user, schedule and concert": """
+        SELECT o.id, count(r.id) FROM reservations_order o
+        LEFT JOIN reservations_reservation r ON r.order_id = o.id
+        GROUP BY o.id
+        HAVING count(r.id) = 0 OR bool_or(r.user_id <> o.user_id OR r.schedule_id <> o.schedule_id
+                                          OR r.concert_id <> o.concert_id)
     """,
     "every wallet balance equals the sum of its ledger": """
         SELECT w.user_id, w.balance, coalesce(l.total, 0) FROM points_wallet w
@@ -61,12 +142,6 @@ SQL_INVARIANTS: dict[str, str] = {
     "no negative balance (wallets and ledger balance_after)": """
         SELECT 'wallet', user_id, balance FROM points_wallet WHERE balance < 0
         UNION ALL SELECT 'ledger', id, balance_after FROM points_ledgerentry WHERE balance_after < 0
-    """,
-    "a HELD seat belongs to its PENDING reservation": """
-        SELECT s.id, r.status FROM concerts_seat s
-        LEFT JOIN reservations_reservation r ON r.id = s.reservation_id
-        WHERE s.status = 'HELD' AND (r.id IS NULL OR r.status <> 'PENDING' OR r.seat_id <> s.id)
-          AND s.held_until > now()
     """,
 }
 

@@ -1,10 +1,11 @@
 """The load driver: threads of virtual users against gunicorn on 127.0.0.1, bounded in time and count.
 
-Bookers run the whole flow (join the queue, wait to be admitted, hold a seat, pay with an
-Idempotency-Key, now and then cancel or refund); readers poll the queue, the catalog, the seat map and
-the wallet. Every answer is recorded with its time so a fault can judge the answers given during it.
-Payments the load saw succeed and payments it saw interrupted (no answer, or a 5xx) are kept apart for
-the checks: the first must exist afterwards, the second are retried with the same key.
+Bookers run the whole flow (join the queue, wait to be admitted, hold a seat or order two or three
+(chosen or best available), pay with an Idempotency-Key by order or by one of its seats, now and then
+cancel a seat or the whole order, before or after paying); readers poll the queue, the catalog, the
+seat map and the wallet. Every answer is recorded with its time so a fault can judge the answers given
+during it. Payments the load saw succeed and payments it saw interrupted (no answer, or a 5xx) are kept
+apart for the checks: the first must exist afterwards, the second are retried with the same key.
 """
 
 from __future__ import annotations
@@ -115,11 +116,16 @@ class PaymentAttempt:
     user_id: int
     jwt: str
     queue_token: str
-    reservation_id: str
+    reservation_id: str  # a seat of the order paid (the database is checked through it)
     key: str
     phase: str
     reply: Reply
     retried: Reply | None = None  # what a prompt retry with the same key was answered
+    order_id: str | None = None  # set when the payment names the order rather than a seat
+
+    @property
+    def body(self) -> dict[str, str]:
+        return {"order_id": self.order_id} if self.order_id else {"reservation_id": self.reservation_id}
 
     def retry_until_settled(self, port: int, timeout: float = 10) -> Reply:
         """Retry as a careful client does: again while there is no answer, a 503 or request_in_progress."""
@@ -137,7 +143,7 @@ class PaymentAttempt:
         return Http(port).request(
             "POST",
             "/api/v1/payments",
-            {"reservation_id": self.reservation_id},
+            self.body,
             {
                 "Authorization": f"Bearer {self.jwt}",
                 "X-Queue-Token": self.queue_token,
@@ -156,6 +162,9 @@ class LoadDriver:
     watchers: list[Booker]  # the readers' users: their own queue tokens, never a booker's
     duration: float = 600.0
     first_seat: int = 1  # the load books seats first_seat .. first_seat + seats - 1
+    # Best-available orders ask for this grade: it must be the grade of exactly the load's seats (so
+    # they never take another load's or a probe's). None: this load orders chosen seats only.
+    grade: str | None = None
     phase: str = "warm-up"
     records: list[Record] = field(default_factory=list)
     paid: list[PaymentAttempt] = field(default_factory=list)
@@ -236,6 +245,12 @@ class LoadDriver:
             status = reply.body["status"]
         return token if status == "ACTIVE" else None
 
+    def _next_seats(self, count: int) -> list[int]:
+        """Adjacent seats for a chosen-seats order (distinct, within the load's range)."""
+        first = self._next_seat()
+        last = self.first_seat + self.seats - 1
+        return [first + i if first + i <= last else first - count + i for i in range(count)]
+
     def _next_seat(self) -> int:
         with self._lock:
             n = next(self._seat_counter)
@@ -263,43 +278,42 @@ class LoadDriver:
         token = booker.token
         assert token is not None
         headers = {**booker.auth, "X-Queue-Token": token}
-        hold = self._call(
-            client,
-            "hold",
-            "POST",
-            "/api/v1/reservations",
-            {"schedule_id": self.schedule_id, "seat_number": self._next_seat()},
-            {**headers, "Idempotency-Key": str(uuid.uuid4())},
-        )
-        if hold.status != 201:
-            # A token the queue no longer knows (its Redis was replaced, or lost a write in a failover)
-            # is given up like an inactive one.
-            if hold.code in ("queue_token_not_active", "queue_token_not_found") or hold.status in (0, 503):
-                booker.token = None
+        held = self._hold_something(client, booker, headers)
+        if held is None:
             return
-        reservation_id = hold.body["id"]
+        order_id, seats = held
         roll = random.random()
-        if roll < 0.08:  # changed their mind before paying
-            self._call(
-                client, "cancel", "POST", f"/api/v1/reservations/{reservation_id}/cancel", None, booker.auth
-            )
-            return
+        if roll < 0.08:  # changed their mind before paying: the whole order, or one seat of several
+            if len(seats) > 1 and roll < 0.03:
+                self._call(
+                    client, "cancel", "POST", f"/api/v1/reservations/{seats[-1]}/cancel", None, booker.auth
+                )
+                seats = seats[:-1]  # and pay for the rest
+            else:
+                self._call(client, "cancel", "POST", f"/api/v1/orders/{order_id}/cancel", None, booker.auth)
+                return
+        # An order of several is paid by its id, or now and then by one of its seats (which pays it all).
+        by_order = len(seats) > 1 and random.random() < 0.7
         key = str(uuid.uuid4())
+        attempt = PaymentAttempt(
+            booker.user_id,
+            booker.jwt,
+            token,
+            seats[0],
+            key,
+            self.phase,
+            Reply(0, {}, None, b"", 0, 0),
+            order_id=order_id if by_order else None,
+        )
         with self._lock:
             self.payments_in_flight += 1
         try:
-            pay = self._call(
-                client,
-                "pay",
-                "POST",
-                "/api/v1/payments",
-                {"reservation_id": reservation_id},
-                {**headers, "Idempotency-Key": key},
+            attempt.reply = pay = self._call(
+                client, "pay", "POST", "/api/v1/payments", attempt.body, {**headers, "Idempotency-Key": key}
             )
         finally:
             with self._lock:
                 self.payments_in_flight -= 1
-        attempt = PaymentAttempt(booker.user_id, booker.jwt, token, reservation_id, key, self.phase, pay)
         if pay.status == 0 or pay.status >= 500:
             time.sleep(0.3)
             attempt.retry_until_settled(self.port)  # judged later against the database
@@ -309,10 +323,44 @@ class LoadDriver:
             with self._lock:
                 self.paid.append(attempt)
         booker.token = None  # a payment ends the token (and any failure: start from a fresh one)
-        if pay.status == 201 and roll > 0.92:  # a refund now and then
-            self._call(
-                client, "refund", "POST", f"/api/v1/reservations/{reservation_id}/cancel", None, booker.auth
-            )
+        if pay.status == 201 and roll > 0.92:  # a refund now and then: one seat, or the whole order
+            if len(seats) > 1 and roll > 0.96:
+                path = f"/api/v1/reservations/{seats[0]}/cancel"
+            else:
+                path = f"/api/v1/orders/{order_id}/cancel"
+            self._call(client, "refund", "POST", path, None, booker.auth)
+
+    def _hold_something(
+        self, client: Http, booker: Booker, headers: dict[str, str]
+    ) -> tuple[str, list[str]] | None:
+        """A single seat (most fans), or an order of two or three: chosen seats, or best available
+        where the load has a grade of its own. Returns (order id, its reservation ids) once held. 409s
+        (seat_unavailable, not_enough_seats) are the contention the load means to make."""
+        roll = random.random()
+        count = random.choice((2, 3))
+        if roll < 0.6:
+            name, path, body = "hold", "/api/v1/reservations", {"seat_number": self._next_seat()}
+        elif roll < 0.8 or self.grade is None:
+            name, path, body = "order", "/api/v1/orders", {"seat_numbers": self._next_seats(count)}
+        else:
+            name, path, body = "order", "/api/v1/orders", {"quantity": count, "grade": self.grade}
+        reply = self._call(
+            client,
+            name,
+            "POST",
+            path,
+            {"schedule_id": self.schedule_id, **body},
+            {**headers, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        if reply.status != 201:
+            # A token the queue no longer knows (its Redis was replaced, or lost a write in a failover)
+            # is given up like an inactive one.
+            if reply.code in ("queue_token_not_active", "queue_token_not_found") or reply.status in (0, 503):
+                booker.token = None
+            return None
+        if name == "hold":
+            return reply.body["order_id"], [reply.body["id"]]
+        return reply.body["id"], [s["reservation_id"] for s in reply.body["seats"]]
 
     def _reader(self, booker: Booker, deadline: float) -> None:
         client = Http(self.port)

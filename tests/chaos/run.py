@@ -23,6 +23,7 @@ LOAD_SEATS = 3500  # the loads book seats 1..LOAD_SEATS; the rest are for the sc
 LB_SEATS = 1000  # the last LB_SEATS of them are the balancer's load's (fault 6)
 PROBE_SEATS = 200
 PRICE = 100
+LOAD_GRADE = "LOAD"  # the grade of the main load's seats only
 CAP = 4
 SCENARIOS = {
     "1": faults.fault_redis_outage,
@@ -44,12 +45,17 @@ def seed(counts: dict[str, int]) -> dict[str, object]:
     from users.models import User
 
     now = timezone.now()
+    main_seats = LOAD_SEATS - LB_SEATS
     concert = Concert.objects.create(name="Chaos Load", price=PRICE)
     schedule = Schedule.objects.create(
         concert=concert, starts_at=now + timedelta(days=30), sales_open_at=now - timedelta(hours=1)
     )
+    # The main load's seats have a grade of their own: its best-available orders never take another's.
     Seat.objects.bulk_create(
-        [Seat(schedule=schedule, number=n, price=PRICE) for n in range(1, LOAD_SEATS + PROBE_SEATS + 1)]
+        [
+            Seat(schedule=schedule, number=n, price=PRICE, grade=LOAD_GRADE if n <= main_seats else "R")
+            for n in range(1, LOAD_SEATS + PROBE_SEATS + 1)
+        ]
     )
     capped = Concert.objects.create(name="Chaos Capped", price=PRICE, queue_max_active=CAP)
     Schedule.objects.create(concert=capped, starts_at=now + timedelta(days=30), sales_open_at=now)
@@ -138,6 +144,7 @@ def main(argv: list[str]) -> int:
             bookers=groups["booker"],
             watchers=groups["watcher"],
             duration=600,
+            grade=LOAD_GRADE,
         )
         driver.start()
         warm = wait_until(lambda: len(driver.paid) >= 3, 60, 0.2)

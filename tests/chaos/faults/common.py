@@ -96,10 +96,12 @@ class Ctx:
             return conn.execute(query, params or None).fetchall()
 
     def payments_for(self, reservation_id: str) -> list[tuple]:
+        """The payments of this reservation's order (a payment pays the whole order), with the count of
+        their PAYMENT ledger rows."""
         return self.sql(
             "SELECT p.id, p.amount, p.status, (SELECT count(*) FROM points_ledgerentry l WHERE l.kind = "
-            "'PAYMENT' AND l.reference = 'reservation:' || p.reservation_id) FROM payments_payment p "
-            "WHERE p.reservation_id = %s",
+            "'PAYMENT' AND l.reference = 'order:' || p.order_id) FROM payments_payment p "
+            "WHERE p.order_id = (SELECT order_id FROM reservations_reservation WHERE id = %s)",
             reservation_id,
         )
 
@@ -138,15 +140,19 @@ def judge_no_hang(res: FaultResult, records: list[Record], limit: float) -> None
 def judge_paid_exist(res: FaultResult, ctx: Ctx, driver: LoadDriver | None = None, label: str = "") -> None:
     """Every payment the load (`driver`, by default the main one) saw answered 201 exists, as answered."""
     paid = list((driver or ctx.driver).paid)
-    rows = {
-        str(r[0]): r for r in ctx.sql("SELECT id, reservation_id::text, amount, status FROM payments_payment")
+    rows = {  # payment id -> (its order's seats, amount)
+        str(r[0]): r[1:]
+        for r in ctx.sql(
+            "SELECT p.id, array_agg(r.id::text), p.amount FROM payments_payment p "
+            "JOIN reservations_reservation r ON r.order_id = p.order_id GROUP BY p.id, p.amount"
+        )
     }
     missing = [
         p
         for p in paid
         if str(p.reply.body["id"]) not in rows
-        or rows[str(p.reply.body["id"])][1] != p.reservation_id
-        or rows[str(p.reply.body["id"])][2] != p.reply.body["amount"]
+        or p.reservation_id not in rows[str(p.reply.body["id"])][0]
+        or rows[str(p.reply.body["id"])][1] != p.reply.body["amount"]
     ]
     res.check(
         f"no committed payment lost: all {len(paid)} payments answered 201{label} so far exist as answered",
