@@ -58,7 +58,11 @@ def seed(counts: dict[str, int]) -> dict[str, object]:
         ]
     )
     capped = Concert.objects.create(name="Chaos Capped", price=PRICE, queue_max_active=CAP)
-    Schedule.objects.create(concert=capped, starts_at=now + timedelta(days=30), sales_open_at=now)
+    capped_schedule = Schedule.objects.create(
+        concert=capped, starts_at=now + timedelta(days=30), sales_open_at=now
+    )
+    # Seats on sale, or admission rounds admit nobody and the cap is never put to the test.
+    Seat.objects.bulk_create([Seat(schedule=capped_schedule, number=n, price=PRICE) for n in range(1, 21)])
     fifo = Concert.objects.create(
         name="Chaos FIFO", price=PRICE, queue_max_active=faults.FIFO_CAP, queue_paused=True
     )

@@ -12,7 +12,7 @@ import redis
 
 from tests.chaos.faults.common import Ctx, FaultResult, judge_answers
 from tests.chaos.invariants import queue_client
-from tests.chaos.load import Booker
+from tests.chaos.load import Booker, Reply
 from tests.chaos.queue_keys import active_key, token_key
 from tests.chaos.stack import ACTIVE_TTL_SECONDS, HOLD_SECONDS, REPO, wait_until
 
@@ -115,18 +115,31 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
     r = queue_client(stack.queue_redis_url, stack.cluster_mode)
     half = len(ctx.queuers) // 2
 
+    refused: list[str] = []
+
     def join(queuers: list[Booker]) -> list[str]:
+        """Each queuer joins as a client does: a 503 is retried after its Retry-After (a node may answer
+        one while it replaces a database connection the previous fault broke)."""
         tokens = []
         for q in queuers:
-            reply = ctx.call("POST", "/api/v1/queue/tokens", {"concert_id": ctx.cap_concert_id}, q.auth)
+            reply = _join_once(ctx, q)
+            for _ in range(3):
+                if reply.status != 503:
+                    break
+                refused.append(f"503 {reply.code} (retried)")
+                time.sleep(float(reply.headers.get("retry-after", "1")))
+                reply = _join_once(ctx, q)
             if reply.status in (200, 201):
                 tokens.append(reply.body["token"])
+            else:
+                refused.append(f"{reply.status} {reply.raw[:120]!r}")
         return tokens
 
     tokens = join(ctx.queuers[:half])
     res.check(
         f"two beats: {len(tokens)} users wait for the capped concert (cap {ctx.cap})",
         len(tokens) == half,
+        "; ".join(refused),
     )
     active = active_key(ctx.cap_concert_id)
     peak = 0
@@ -189,6 +202,8 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
     res.notes.append(
         f"two promote loops: {' / '.join(o.strip() for o in outputs)}; {ended} tokens ended meanwhile"
     )
+    if refused:
+        res.notes.append(f"joins of the capped concert refused: {'; '.join(refused)}")
     res.check(
         f"two promote loops at once: admitted {by_loops} in total = {after - before} tokens that left the "
         "queue admitted (none twice)",
@@ -197,6 +212,10 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
     )
     res.check(f"the cap was never exceeded (peak {peak} active <= {ctx.cap})", peak <= ctx.cap)
     r.close()
+
+
+def _join_once(ctx: Ctx, queuer: Booker) -> Reply:
+    return ctx.call("POST", "/api/v1/queue/tokens", {"concert_id": ctx.cap_concert_id}, queuer.auth)
 
 
 def _admitted(r: redis.Redis, concert_id: int, tokens: list[str]) -> int:
