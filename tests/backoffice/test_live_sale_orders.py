@@ -39,6 +39,7 @@ def sale(clock):
     return schedule
 
 
+@pytest.mark.embedded
 def test_orders_per_minute_and_seats_per_order_of_the_last_ten_minutes(sale, clock) -> None:
     pace = selectors.order_pace(concert_id=sale.concert_id, now=clock.now())
     assert (pace.minutes, pace.orders, pace.seats) == (10, 5, 12)
