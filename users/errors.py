@@ -31,3 +31,17 @@ class AccountGone(DomainError):
     code = "authentication_failed"
     status_code = 401
     default_detail = "This account no longer exists."
+
+
+class InvalidOtpCode(DomainError):
+    """A one-time code (authenticator app) that the device does not accept: wrong, reused or too old."""
+
+    code = "invalid_code"
+    status_code = 400
+    default_detail = "That code is not right. Enter the current 6-digit code from your authenticator app."
+
+
+class AlreadyEnrolled(DomainError):
+    code = "already_enrolled"
+    status_code = 409
+    default_detail = "This account already has an authenticator app."

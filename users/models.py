@@ -38,3 +38,26 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+
+class LoginLock(models.Model):
+    """A lock the login lockout took (users/lockout.py), recorded so operators can see it and clear it in
+    admin. The lock itself lives in the cache with the failure counts; this row is its record: who was
+    locked, until when, and who cleared it. Unknown emails lock like known ones, so `email` is the address
+    as typed (lower-cased), not a link to an account."""
+
+    email = models.CharField(max_length=254)
+    locked_at = models.DateTimeField()
+    locked_until = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-locked_at"]
+        indexes = [
+            models.Index(fields=["email", "-locked_at"], name="loginlock_email_idx"),
+            models.Index(fields=["locked_until"], name="loginlock_until_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} until {self.locked_until:%Y-%m-%d %H:%M:%S}"

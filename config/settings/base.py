@@ -30,7 +30,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 PORT = env.int("PORT", default=8000)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the back office's door as its site (users/admin_site.py)
+    "users.admin_config.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,6 +40,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "users",
     "concerts",
     "queue_app",
@@ -59,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the admin's second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -215,6 +220,16 @@ RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 # LOGIN_LOCKOUT_SECONDS lock it for LOGIN_LOCKOUT_SECONDS (429 throttled); 0 turns it off.
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+# The back office's second factor (users/two_factor.py): when true, every staff login needs a code from an
+# authenticator app, and a staff account without one must set it up before any other admin page.
+# Production's default is true (settings/production.py); off here so a first `make run` is not blocked.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = "Concert ticketing back office"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # device secrets and recovery codes never shown in admin lists
+# Wrong codes count in the login lockout above; django-otp's own per-device throttling would be a second,
+# different limit on the same thing.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

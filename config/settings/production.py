@@ -25,6 +25,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=True)  # every staff login gives a TOTP code
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = build_logging_config(LOG_FORMAT, LOG_LEVEL)
