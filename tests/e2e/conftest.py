@@ -105,8 +105,11 @@ def operator(transactional_db: None) -> Any:
     return user
 
 
-def log_in(page: Any, email: str, password: str) -> None:
+def log_in(page: Any, email: str, password: str, code: str = "") -> None:
+    """Through the admin's login form; `code` is the authentication code (authenticator app or recovery)."""
     page.goto("/admin/login/?next=/admin/")
     page.fill("#id_username", email)
     page.fill("#id_password", password)
+    if code:
+        page.fill("#id_otp_token", code)
     page.click("input[type=submit]")
