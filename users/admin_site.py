@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from users import admin_two_factor
 from users.admin_forms import StaffLoginForm
-from users.two_factor import two_factor_enrolled, two_factor_enrolment_due
+from users.two_factor import two_factor_enrolment_due
 
 
 class BackOfficeSite(admin.AdminSite):
@@ -27,15 +27,11 @@ class BackOfficeSite(admin.AdminSite):
     index_template = "admin/users/index.html"
 
     def has_permission(self, request: HttpRequest) -> bool:
-        """Django's rule (an active staff member), and a session verified by a code when the account must
-        give one: with ADMIN_REQUIRE_2FA on, or once it has an authenticator."""
+        """Django's rule (an active staff member) and, with ADMIN_REQUIRE_2FA on, a session verified by a
+        code. (An account with an authenticator gives its code at every login either way.)"""
         if not super().has_permission(request):
             return False
-        user: Any = request.user
-        is_verified = getattr(user, "is_verified", None)  # set by django-otp's middleware
-        if is_verified is not None and is_verified():
-            return True
-        return not settings.ADMIN_REQUIRE_2FA and not two_factor_enrolled(user=user)
+        return not settings.ADMIN_REQUIRE_2FA or _verified(request)
 
     def admin_view(  # type: ignore[override]
         self, view: Callable[..., HttpResponse], cacheable: bool = False
@@ -92,6 +88,13 @@ class BackOfficeSite(admin.AdminSite):
         return [*own, *super().get_urls()]
 
 
+def _verified(request: HttpRequest) -> bool:
+    is_verified = getattr(request.user, "is_verified", None)  # set by django-otp's middleware
+    return bool(is_verified is not None and is_verified())
+
+
 def _must_enrol(request: HttpRequest) -> bool:
     user: Any = request.user
-    return bool(user.is_authenticated and user.is_active and two_factor_enrolment_due(user=user))
+    if not settings.ADMIN_REQUIRE_2FA or not user.is_authenticated or _verified(request):
+        return False  # no query in the common cases: a verified session has an authenticator
+    return bool(user.is_active and two_factor_enrolment_due(user=user))

@@ -146,7 +146,8 @@ def test_a_password_only_session_is_sent_back_to_the_login_once_2fa_is_required(
     settings.ADMIN_REQUIRE_2FA = False
     client = logged_in(operator.email)
     assert client.get("/admin/").status_code == 200
-    enrolled(operator)  # enrolled elsewhere, or the requirement switched on: this session has no code
+    enrolled(operator)
+    settings.ADMIN_REQUIRE_2FA = True  # this session was opened without a code
     response = client.get("/admin/")
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
 

@@ -88,7 +88,7 @@ def test_locked_out_then_cleared_then_enrolled_with_totp(
 
 def test_a_staff_login_without_the_code_is_refused_when_2fa_is_required(page: Page, operator, required):
     setup = totp_enrolment_start(user=operator)
-    device, recovery = totp_enrolment_confirm(user=operator, code=totp_code(setup.secret))
+    _, recovery = totp_enrolment_confirm(user=operator, code=totp_code(setup.secret))
 
     log_in(page, operator.email, TEST_PASSWORD)
     expect(page.locator(".errornote")).to_contain_text(WRONG_LOGIN)
