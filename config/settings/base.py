@@ -41,8 +41,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "users.admin_config.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp
+    "users.admin_config.RecoveryCodesConfig",  # django_otp.plugins.otp_static
     "users",
     "concerts",
     "queue_app",

@@ -192,3 +192,7 @@ def test_production_requires_2fa_unless_told_otherwise():
     assert run_with_production_settings("-c", show, SECRET_KEY=key).stdout.strip() == "True"
     off = run_with_production_settings("-c", show, SECRET_KEY=key, ADMIN_REQUIRE_2FA="false")
     assert off.stdout.strip() == "False"
+
+
+def test_the_admin_index_links_the_two_factor_page(operator_client):
+    assert 'href="/admin/two-factor/"' in operator_client.get("/admin/").content.decode()
