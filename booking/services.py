@@ -51,7 +51,7 @@ def payment_create(
     order = reservation_selectors.order_of_user(user_id=user_id, order_id=order_id)  # 404
     queue_token_require_active(token=queue_token, user_id=user_id, concert_id=order.concert_id)
     try:
-        payment = _pay(user_id=user_id, order_id=order.pk, queue_token=queue_token, now=clock.now())
+        payment = _pay(user_id=user_id, order_id=order.pk, queue_token=queue_token, now=clock.write_now())
     except DomainError:
         metrics.PAYMENTS_FAILED.inc()
         raise

@@ -68,6 +68,13 @@ class ServiceUnavailable(DomainError):
     default_detail = "A backing service is unavailable; try again shortly."
 
 
+class ClockOutOfBounds(ServiceUnavailable):
+    """This process's clock is too far off the shared one for a write that depends on time
+    (config/clock_guard.py)."""
+
+    default_detail = "This server's clock disagrees with the shared clock; try again shortly."
+
+
 def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     body: dict[str, Any] = {

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
+from config import clock_guard
+
 logger = logging.getLogger(__name__)
 
 
@@ -35,14 +37,28 @@ def _check_redis() -> bool | None:
         return False
 
 
+def _check_clock() -> dict[str, object]:
+    """This process's clock against the shared one, measured now (config/clock_guard.py)."""
+    verdict = clock_guard.current(measure=True)
+    return {
+        "in_bounds": verdict.in_bounds,
+        "offset_ms": verdict.offset_ms,
+        "reference": verdict.reference,
+        "max_offset_ms": clock_guard.max_offset_ms(),
+    }
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _check_database()}
     redis_ok = _check_redis()
     if redis_ok is not None:
         checks["redis"] = redis_ok
+    clock = _check_clock()
+    checks["clock"] = bool(clock["in_bounds"])
     ready = all(checks.values())
     response = JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+        {"status": "ok" if ready else "unavailable", "checks": checks, "clock": clock},
+        status=200 if ready else 503,
     )
     if not ready:
         response["Retry-After"] = "5"

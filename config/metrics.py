@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
@@ -50,6 +50,23 @@ PAYMENTS_FAILED = Counter(
 )
 IDEMPOTENT_REPLAYS = Counter(
     "ticketing_idempotent_replays", "Requests answered from a stored Idempotency-Key response."
+)
+
+# --- Clock guard (config/clock_guard.py) ----------------------------------------------------------
+# Per process: in multi-process mode a live process's last measurement, labelled with its pid.
+CLOCK_OFFSET = Gauge(
+    "ticketing_clock_offset_seconds",
+    "This process's clock minus the reference clock (PostgreSQL or Redis) at the last measurement.",
+    multiprocess_mode="liveall",
+)
+CLOCK_IN_BOUNDS = Gauge(
+    "ticketing_clock_in_bounds",
+    "1 while the clock is within CLOCK_MAX_OFFSET_MS of the reference; 0 while it refuses time-dependent "
+    "writes (the lowest of the live processes).",
+    multiprocess_mode="livemin",
+)
+CLOCK_REFUSALS = Counter(
+    "ticketing_clock_refusals", "Time-dependent writes refused (503) because the clock was out of bounds."
 )
 
 # --- Celery --------------------------------------------------------------------------------------

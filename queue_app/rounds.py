@@ -71,14 +71,14 @@ def queue_promote(*, concert_id: int) -> int:
     concert = Concert.objects.filter(pk=concert_id).values(*_FIELDS).first()
     if concert is None:
         raise ConcertNotFound()
-    return _round(concert, now=clock.now()).admitted
+    return _round(concert, now=clock.write_now()).admitted
 
 
 def queue_promote_all() -> dict[int, int]:
     """The beat: one round for each concert on sale (scheduled or open, not ended) whose interval has
     elapsed since its last round: {concert id: admitted} for the rounds that ran. The concerts come from
     the catalog, never from the queue store."""
-    now = clock.now()
+    now = clock.write_now()
     concerts = list(concerts_selling(now=now).values(*_FIELDS))
     last = get_backend().last_round_at(concert_ids=[c["pk"] for c in concerts])
     admitted: dict[int, int] = {}

@@ -110,7 +110,7 @@ def queue_token_issue(
             user_id=_user_id(user_id),
             concert_id=concert_id,
             new_token=new_token_value(concert_id=concert_id),
-            now=clock.now(),
+            now=clock.write_now(),
             abandon_seconds=queue_settings().abandon_seconds,
             rate=rate_limit("queue_issue") if rate_limited else None,
         )

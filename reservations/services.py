@@ -64,7 +64,7 @@ def order_hold(
     intent = _seat_map_intent(queue_token=queue_token, schedule_id=schedule_id)
     started = time.monotonic()
     token = queue_token_require_active(token=queue_token, user_id=user_id, concert_id=None, mark=intent)
-    now = clock.now()
+    now = clock.write_now()
     request = OrderRequest(
         user_id=int(user_id),
         concert_id=token.concert_id,
@@ -305,7 +305,7 @@ def reservations_expire_overdue(*, now: datetime | None = None) -> int:
     """Sweep job: mark lapsed orders and their holds EXPIRED and free their seats. Reads never depend on
     it having run; it is idempotent and safe to run concurrently (every write is guarded). Orders go
     first, then reservations: the lock order (order before reservation before seat)."""
-    now = now or clock.now()
+    now = now or clock.write_now()
     while _expire_batch(Order, now=now) == SWEEP_BATCH:
         pass
     expired = 0

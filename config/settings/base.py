@@ -181,6 +181,11 @@ SEAT_MAP_CACHE_ENABLED = env.bool("SEAT_MAP_CACHE_ENABLED", default=True)
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 # The live sale page's per-minute snapshots older than this are deleted by the job that records them.
 SALE_SNAPSHOT_RETENTION_DAYS = env.int("SALE_SNAPSHOT_RETENTION_DAYS", default=30)
+# The clock guard (config/clock_guard.py): a process whose clock is more than this off PostgreSQL's (or
+# Redis's) refuses time-dependent writes and reports not ready; 0 turns the guard off. It measures at most
+# every CLOCK_CHECK_SECONDS (and on every readiness probe).
+CLOCK_MAX_OFFSET_MS = env.int("CLOCK_MAX_OFFSET_MS", default=500)
+CLOCK_CHECK_SECONDS = env.float("CLOCK_CHECK_SECONDS", default=5.0)
 
 CELERY_BEAT_SCHEDULE = {
     "queue-promote": {
