@@ -274,10 +274,12 @@ class ServiceStack:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
-    def start_web(self, name: str = "gunicorn", port: int | None = None, **env: str) -> None:
+    def start_web(
+        self, name: str = "gunicorn", port: int | None = None, ready_path: str | None = None, **env: str
+    ) -> None:
         """gunicorn (gthread, `web_workers` x `web_threads`, plus `web_args`) as process `name` on `port`
-        (default: `http_port`), with `env` on top of the stack's environment; waits until `web_ready`
-        answers 200 (within `web_ready_timeout` seconds) and every worker is forked."""
+        (default: `http_port`), with `env` on top of the stack's environment; waits until `ready_path`
+        (default `web_ready`) answers 200 (within `web_ready_timeout` seconds) and every worker is forked."""
         port = port or self.http_port
         self.spawn(
             name,
@@ -293,7 +295,7 @@ class ServiceStack:
             ],
             self.app_env(**env),
         )
-        ready = f"http://127.0.0.1:{port}{self.web_ready}"
+        ready = f"http://127.0.0.1:{port}{ready_path or self.web_ready}"
         if not wait_until(lambda: http_status(ready) == 200, self.web_ready_timeout, 0.2):
             raise RuntimeError(f"{name} did not answer 200 on {ready}:\n" + self.log_tail(name))
         wait_until(lambda: len(self.web_worker_pids(name)) == self.web_workers, 30)

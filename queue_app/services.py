@@ -143,7 +143,8 @@ def queue_token_status(
 def queue_token_require_active(
     *, token: str | None, user_id: int, concert_id: int | None, mark: str | None = None
 ) -> QueueTokenView:
-    """Booking guard: the token is ACTIVE, the user's, and for this concert. Reads only (no poll).
+    """Booking guard: the token is ACTIVE, the user's, and for this concert. Reads only (no poll); only
+    writes call it, so it takes the guarded time (ClockOutOfBounds, a 503, while the clock is off).
     `concert_id=None` leaves the concert check to the caller (it gets the token's concert_id back).
     `mark`: a key of the token's concert slot on which an ACTIVE token's check records a write intent in
     the same round trip, where the backend can (`queue_marks_write_intents()`)."""
@@ -151,7 +152,7 @@ def queue_token_require_active(
         raise QueueTokenRequired()
     state = get_backend().status(
         token=token,
-        now=clock.now(),
+        now=clock.write_now(),  # only writes ask: a skewed clock must not judge a token live or lapsed
         abandon_seconds=queue_settings().abandon_seconds,
         touch=False,
         mark=mark,

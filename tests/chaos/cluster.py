@@ -184,7 +184,8 @@ class ClusterStack(ServiceStack):
     # --- several web nodes behind HAProxy ---------------------------------------------------------
     def start_haproxy(self, port: int, backends: dict[str, int]) -> None:
         """HAProxy in the foreground on 127.0.0.1:`port`, round robin over `backends` (name -> port),
-        each checked every 500 ms. A dead node's connection failures are redispatched to another; an
+        each checked every 500 ms on /readyz (a node not ready, e.g. its clock out of bounds, leaves the
+        rotation until it is ready again). A dead node's connection failures are redispatched to another; an
         answer HAProxy cannot get (the node died mid-request) is the API's own 503 problem document,
         and every answer names the node that served it (X-Served-By)."""
         error = self.work / "haproxy-503.http"
@@ -218,7 +219,7 @@ frontend web
 backend nodes
     balance roundrobin
     option httpchk
-    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1
+    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
     default-server inter 500ms fall 2 rise 2
     http-response set-header X-Served-By %[srv_name]

@@ -32,6 +32,7 @@ SCENARIOS = {
     "4": faults.fault_web_worker_killed,
     "5": faults.fault_cluster_failover,  # moves the stack onto a Redis Cluster for what follows
     "6": faults.fault_two_web_nodes,
+    "7": faults.fault_skewed_node,  # a node's clock 30 s off: out of rotation, refuses writes
 }
 
 
