@@ -16,13 +16,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _check_database() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
-    except Exception:
-        logger.warning("readiness: database unreachable", exc_info=True)
-        return False
+    """Whether the database answers now. A kept connection the server dropped (a database restart)
+    fails once and is retried on a fresh one: it says nothing of the database, and a probe that hits
+    such a thread would otherwise report a ready node as not ready."""
+    for attempt in (1, 2):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except Exception:
+            if attempt == 1:
+                connection.close()
+                continue
+            logger.warning("readiness: database unreachable", exc_info=True)
+    return False
 
 
 def _check_redis() -> bool | None:

@@ -54,3 +54,30 @@ def test_openapi_schema_and_offline_swagger(api_client, db):
     html = docs.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+
+
+@pytest.mark.postgres_only("a server-side end of the connection")
+@pytest.mark.django_db(transaction=True)
+def test_readyz_stays_200_when_its_kept_connection_was_dropped(api_client):
+    """A database restart drops every kept connection; the probe answers for the database, not for the
+    dead connection: it retries on a fresh one."""
+    import psycopg
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    params = connection.settings_dict
+    with psycopg.connect(
+        dbname=params["NAME"],
+        user=params["USER"],
+        password=params["PASSWORD"] or None,
+        host=params["HOST"],
+        port=params["PORT"],
+        autocommit=True,
+    ) as other:
+        assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
+
+    response = api_client.get("/readyz")
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"]["database"] is True
