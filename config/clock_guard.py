@@ -12,7 +12,7 @@ Cost on the hot paths: `require_in_bounds()` is a monotonic read and two attribu
 (one SELECT and one Redis TIME) runs on the first time-dependent write of a process (every caller waits
 for it: nothing is written before the clock has been compared once), then at most every
 CLOCK_CHECK_SECONDS on the call that finds the verdict stale (one thread measures, the others go on with
-the previous verdict), and on every readiness probe.
+the previous verdict; every second while the process refuses writes), and on every readiness probe.
 
 The offset is measured against the midpoint of the round trip and only counts beyond half of it, so a
 slow round trip under load never reads as a skewed clock; a measurement whose local clock stepped during
@@ -48,6 +48,8 @@ class Verdict:
     checked_at: float  # time.monotonic() of the measurement
 
 
+RECHECK_WHILE_REFUSING_SECONDS = 1.0
+
 _verdict: Verdict | None = None  # None: never measured in this process
 _measuring = threading.Lock()
 
@@ -66,7 +68,7 @@ def require_in_bounds() -> None:
     """Raise ClockOutOfBounds when this process's clock is out of bounds. Cheap unless the verdict is
     stale, when this call measures (or waits for a first measurement)."""
     verdict = _verdict
-    if verdict is None or time.monotonic() - verdict.checked_at >= settings.CLOCK_CHECK_SECONDS:
+    if verdict is None or time.monotonic() - verdict.checked_at >= _interval(verdict):
         verdict = _refresh(wait=verdict is None or _too_old(verdict))
     if not verdict.in_bounds:
         metrics.CLOCK_REFUSALS.inc()
@@ -78,6 +80,13 @@ def current(*, measure: bool = False) -> Verdict:
     if measure or _verdict is None:
         return _refresh(wait=True)
     return _verdict
+
+
+def _interval(verdict: Verdict) -> float:
+    """Seconds a verdict holds. A process refusing writes measures again within a second (it only pays
+    on refused writes), so it serves again soon after its clock is back."""
+    every = float(settings.CLOCK_CHECK_SECONDS)
+    return every if verdict.in_bounds else min(every, RECHECK_WHILE_REFUSING_SECONDS)
 
 
 def _too_old(verdict: Verdict) -> bool:

@@ -2,6 +2,7 @@
 guard's `local_time`), no sleeping. Skewed, it reports not ready and refuses time-dependent writes with
 503 + Retry-After while reads are served; once the offset is gone it serves again by itself."""
 
+import dataclasses
 import time
 
 import pytest
@@ -121,3 +122,17 @@ def test_between_measurements_a_write_costs_no_round_trip(db, settings, django_a
     with django_assert_num_queries(0):
         for _ in range(100):
             clock.write_now()
+
+
+def test_a_refusing_process_measures_again_within_a_second(db, skew, settings):
+    """In bounds a verdict holds CLOCK_CHECK_SECONDS; while refusing, a second: recovery is prompt."""
+    skew(10)
+    settings.CLOCK_CHECK_SECONDS = 60
+    assert not clock_guard.current(measure=True).in_bounds
+    skew(0)
+    with pytest.raises(ClockOutOfBounds):  # the verdict is a moment old: still refusing
+        clock.write_now()
+    verdict = clock_guard._verdict
+    clock_guard._verdict = dataclasses.replace(verdict, checked_at=verdict.checked_at - 1.01)
+    clock.write_now()  # a second later the refused write measures, and is served
+    assert clock_guard.current().in_bounds
