@@ -12,7 +12,7 @@ import redis
 
 from tests.chaos.faults.common import Ctx, FaultResult, judge_answers
 from tests.chaos.invariants import queue_client
-from tests.chaos.load import Booker, Reply
+from tests.chaos.load import Booker
 from tests.chaos.queue_keys import active_key, token_key
 from tests.chaos.stack import ACTIVE_TTL_SECONDS, HOLD_SECONDS, REPO, wait_until
 
@@ -21,6 +21,21 @@ def fault_worker_and_beat(ctx: Ctx) -> FaultResult:
     res = FaultResult(
         f"3. Celery worker SIGKILLed and beat stopped > a hold ({HOLD_SECONDS} s); two beats at once"
     )
+    # The web tier is not this fault's subject, and may still answer one 503 per gunicorn thread whose
+    # database connection an earlier fault's PostgreSQL restart dropped (replaced after that one
+    # request, by design): the scripted calls retry a 503 as a client does, and say so.
+    ctx.patient, ctx.transients = True, []
+    try:
+        _jobs_down(res, ctx)
+        _two_beats(res, ctx)
+    finally:
+        ctx.patient = False
+    if ctx.transients:
+        res.notes.append(f"503s retried by the scripted calls: {'; '.join(ctx.transients)}")
+    return res
+
+
+def _jobs_down(res: FaultResult, ctx: Ctx) -> None:
     stack, driver = ctx.stack, ctx.driver
     a, b, c = ctx.probe_user(), ctx.probe_user(), ctx.probe_user()
     token_a, token_b = ctx.active_token(a), ctx.active_token(b)
@@ -28,7 +43,7 @@ def fault_worker_and_beat(ctx: Ctx) -> FaultResult:
     seat = ctx.probe_seat()
     hold = ctx.hold(a, token_a or "x", seat)
     res.check(f"before: A holds seat {seat} ({hold.status})", hold.status == 201, hold.raw[:120].decode())
-    reservation = hold.body["id"] if hold.status == 201 else "0"
+    reservation = hold.body["id"] if hold.status == 201 else "00000000-0000-0000-0000-000000000000"
     held_at = time.monotonic()
     token_a_expires = time.monotonic() + ACTIVE_TTL_SECONDS  # at the latest
     driver.set_phase("no-jobs")
@@ -102,9 +117,6 @@ def fault_worker_and_beat(ctx: Ctx) -> FaultResult:
     records = driver.since(stopped, time.monotonic())
     judge_answers(res, records, "while the jobs were down")
 
-    _two_beats(res, ctx)
-    return res
-
 
 def _two_beats(res: FaultResult, ctx: Ctx) -> None:
     """Two beat processes and then two promote loops at once against a concert with a cap, while
@@ -118,17 +130,9 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
     refused: list[str] = []
 
     def join(queuers: list[Booker]) -> list[str]:
-        """Each queuer joins as a client does: a 503 is retried after its Retry-After (a node may answer
-        one while it replaces a database connection the previous fault broke)."""
         tokens = []
         for q in queuers:
-            reply = _join_once(ctx, q)
-            for _ in range(3):
-                if reply.status != 503:
-                    break
-                refused.append(f"503 {reply.code} (retried)")
-                time.sleep(float(reply.headers.get("retry-after", "1")))
-                reply = _join_once(ctx, q)
+            reply = ctx.call("POST", "/api/v1/queue/tokens", {"concert_id": ctx.cap_concert_id}, q.auth)
             if reply.status in (200, 201):
                 tokens.append(reply.body["token"])
             else:
@@ -212,10 +216,6 @@ def _two_beats(res: FaultResult, ctx: Ctx) -> None:
     )
     res.check(f"the cap was never exceeded (peak {peak} active <= {ctx.cap})", peak <= ctx.cap)
     r.close()
-
-
-def _join_once(ctx: Ctx, queuer: Booker) -> Reply:
-    return ctx.call("POST", "/api/v1/queue/tokens", {"concert_id": ctx.cap_concert_id}, queuer.auth)
 
 
 def _admitted(r: redis.Redis, concert_id: int, tokens: list[str]) -> int:

@@ -4,6 +4,7 @@ the load driver, the probe users and seats), and the judgements several scenario
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import psycopg
@@ -47,6 +48,10 @@ class Ctx:
     lb_bookers: list[Booker] = field(default_factory=list)  # the load through the balancer
     lb_watchers: list[Booker] = field(default_factory=list)
     lb_seats: tuple[int, int] = (0, 0)  # (first seat, count) the balancer's load books
+    # Patient: the scripted calls retry a 503 as a client does (a scenario whose subject is not the web
+    # tier's transients); `transients` lists what was retried.
+    patient: bool = False
+    transients: list[str] = field(default_factory=list)
 
     @property
     def port(self) -> int:
@@ -61,7 +66,14 @@ class Ctx:
     def call(
         self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
     ) -> Reply:
-        return Http(self.port).request(method, path, body, headers)
+        reply = Http(self.port).request(method, path, body, headers)
+        for _ in range(3):
+            if not (self.patient and reply.status == 503):
+                break
+            self.transients.append(f"{method} {path.split('?')[0]}: 503 {reply.code}")
+            time.sleep(0.5)
+            reply = Http(self.port).request(method, path, body, headers)
+        return reply
 
     def active_token(self, booker: Booker, concert_id: int | None = None, timeout: float = 20) -> str | None:
         reply = self.call(
