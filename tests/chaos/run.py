@@ -12,6 +12,7 @@ import os
 import sys
 import time
 import traceback
+from collections import Counter
 from datetime import timedelta
 
 from tests.chaos import faults
@@ -97,6 +98,16 @@ def print_verdicts(verdicts: list[Verdict], indent: str = "   ") -> None:
             f"{indent}[{'ok' if v.ok else 'FAIL'}] {v.name}"
             + (f"  -- {v.detail}" if v.detail and not v.ok else "")
         )
+
+
+def outcomes(driver: LoadDriver, name: str) -> str:
+    """How the load's requests of one kind were answered: status and problem code, most common first."""
+    counts = Counter(
+        f"{r.reply.status}{' ' + r.reply.code if r.reply.code else ''}"
+        for r in driver.records
+        if r.name == name
+    )
+    return ", ".join(f"{outcome}: {n}" for outcome, n in counts.most_common())
 
 
 def restore(stack: Stack) -> None:
@@ -212,6 +223,10 @@ def main(argv: list[str]) -> int:
         print(
             f"\nchaos: load sent {total} requests, {paid} payments answered 201, {fives} 5xx other than 503"
         )
+        by_order = sum(1 for p in driver.paid if p.order_id)
+        print(f"chaos: {by_order} of those payments named an order, {paid - by_order} a seat")
+        for name in ("hold", "order", "pay", "cancel", "refund"):
+            print(f"chaos: {name} answers: {outcomes(driver, name)}")
     finally:
         if driver is not None:
             driver.stop()
