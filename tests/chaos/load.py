@@ -246,10 +246,14 @@ class LoadDriver:
         return token if status == "ACTIVE" else None
 
     def _next_seats(self, count: int) -> list[int]:
-        """Adjacent seats for a chosen-seats order (distinct, within the load's range)."""
-        first = self._next_seat()
-        last = self.first_seat + self.seats - 1
-        return [first + i if first + i <= last else first - count + i for i in range(count)]
+        """Seats for a chosen-seats order: the next `count` of the load's sequence (so the single holds
+        that follow do not all run into them), now and then a run someone else probably has."""
+        with self._lock:
+            numbers = [next(self._seat_counter) for _ in range(count)]
+        if random.random() < 0.05:
+            start = random.randint(0, max(0, min(numbers[0], self.seats) - count))
+            return [self.first_seat + start + i for i in range(count)]
+        return [self.first_seat + (n - 1) % self.seats for n in numbers]
 
     def _next_seat(self) -> int:
         with self._lock:
