@@ -64,6 +64,7 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	.ci/production-check $(BIN)/python  # collectstatic + check --deploy under production settings
 
 format: install
 	$(BIN)/ruff check --fix .

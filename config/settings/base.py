@@ -279,7 +279,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` writes (the image collects into /app/staticfiles at build time).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Outside production WhiteNoise serves straight from the apps' static folders (no collectstatic step for
 # `make run`); production serves the collected, hashed files (settings/production.py).
 WHITENOISE_USE_FINDERS = True
