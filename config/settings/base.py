@@ -265,6 +265,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A schema for client generators (config/api/schema_hooks.py); the enum hook must run first.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema_hooks.readable_component_names",
+        "config.api.schema_hooks.open_operations_unmarked",
+    ],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Orders, reservations and payments each have a `status`: one enum component per set of values.
     "ENUM_NAME_OVERRIDES": {
