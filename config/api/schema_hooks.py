@@ -11,8 +11,9 @@ serializers follow them without a name listed anywhere:
 - a request body drops the added `Request` (`UserRegisterInput`), unless that name is taken;
 - a page of results is `<Resource>Page` (`ConcertPage`, from `PaginatedConcertOutputList`);
 - an enum used by one resource's field is `<Resource><Field>` (`PaymentStatus`, `QueueOverviewState`,
-  `LedgerEntryKind`); an enum shared by several resources or fields keeps its name, and so do
-  `NullEnum`/`BlankEnum`.
+  `LedgerEntryKind`); an enum shared by several resources or fields drops its `Enum` ending when what is
+  left says more than the field's name (`ReservationStatusEnum` -> `ReservationStatus`, but `StatusEnum`
+  stays); `NullEnum`/`BlankEnum` keep their names.
 The resource is the serializer's name without its `Input`/`Output` ending. A rename that would clash with
 an existing component is skipped, so the schema stays valid whatever serializers are added.
 """
@@ -75,6 +76,8 @@ def _renames(schemas: dict[str, Any]) -> dict[str, str]:
         if len(owners) == 1:
             ((resource, field),) = owners
             wanted[enum] = f"{resource}{_pascal(field)}"
+        elif enum.endswith("Enum") and enum[: -len("Enum")] not in {_pascal(field) for _, field in owners}:
+            wanted[enum] = enum[: -len("Enum")]  # a shared ReservationStatusEnum -> ReservationStatus
     renames: dict[str, str] = {}
     taken = set(schemas)
     for old, new in wanted.items():

@@ -201,7 +201,7 @@ def test_generated_client_walks_the_whole_booking_flow(consumer):
         "ReservationOutput",
     )
     assert held.status == models.ReservationStatus.PENDING
-    payment_body = models.PaymentCreateInput(reservation_id=held.id)
+    payment_body = models.PaymentOfReservationInput(reservation_id=held.id)
     consumer.problem(
         consumer.call("payments.payments_create", client=fan, body=payment_body, x_queue_token=queued.token),
         409,

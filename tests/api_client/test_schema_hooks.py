@@ -58,7 +58,8 @@ def test_new_serializers_get_readable_names_and_every_reference_follows():
         )
     )
     names = set(document["components"]["schemas"])
-    # MethodEnum serves two resources' fields (OrderCreate.payment, Order.method): it keeps its name.
+    # MethodEnum serves two resources' fields (OrderCreate.payment, Order.method): without `Enum` it would
+    # read as the field `method` alone, so it keeps its name.
     assert names == {"OrderCreateInput", "OrderOutput", "OrderPage", "OrderStatus", "MethodEnum", "NullEnum"}
     post = document["paths"]["/orders"]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"] == ref("OrderCreateInput")
@@ -81,3 +82,17 @@ def test_open_operations_lose_the_empty_security_requirement():
     guarded["security"] = [{"bearerAuth": []}]
     open_operations_unmarked(guarded, generator=None, request=None, public=True)
     assert guarded["paths"]["/orders"]["get"]["security"] == [{}]
+
+
+def test_a_shared_enum_named_for_more_than_its_field_drops_enum():
+    document = renamed(
+        schema(
+            OrderOutput={"type": "object", "properties": {"status": ref("ReservationStatusEnum")}},
+            ReservationOutput={"type": "object", "properties": {"status": ref("ReservationStatusEnum")}},
+            ReservationStatusEnum={"enum": ["PENDING", "CONFIRMED"]},
+        )
+    )
+    assert "ReservationStatus" in document["components"]["schemas"]
+    assert document["components"]["schemas"]["OrderOutput"]["properties"]["status"] == ref(
+        "ReservationStatus"
+    )
