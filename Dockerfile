@@ -20,11 +20,8 @@ COPY . .
 # production settings insist on a real SECRET_KEY, so the build uses a throwaway one.
 RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
         python manage.py collectstatic --noinput \
-    && mkdir -p .run /tmp/beat \
-    && chown -R app:app .run /tmp/beat
-# No /tmp/prometheus in the image: compose mounts a tmpfs there with mode 1777, and on Docker 20.10 a
-# tmpfs over a folder the image already has comes up root-owned, mode 755 (the mode is ignored), so the
-# `app` user could not write its metrics files and web and worker failed at start.
+    && mkdir -p .run /tmp/prometheus /tmp/beat \
+    && chown -R app:app .run /tmp/prometheus /tmp/beat
 
 USER app
 EXPOSE 8000
