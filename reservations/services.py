@@ -60,7 +60,7 @@ def order_hold(
     One round trip to each store: the token check also records the hold's seat-map write intent
     (concerts/seat_map_cache.py; one schedule, so one intent covers every seat), so no version bump
     follows the commit unless the commit came late."""
-    wanted = _wanted_seats(seat_numbers=seat_numbers, quantity=quantity, grade=grade)
+    wanted = order_size(seat_numbers=seat_numbers, quantity=quantity, grade=grade)
     intent = _seat_map_intent(queue_token=queue_token, schedule_id=schedule_id)
     started = time.monotonic()
     token = queue_token_require_active(token=queue_token, user_id=user_id, concert_id=None, mark=intent)
@@ -95,22 +95,27 @@ def reservation_hold(
     return order.seats[0]
 
 
-def _wanted_seats(*, seat_numbers: list[int] | None, quantity: int | None, grade: str | None) -> int:
-    """How many seats an order asks for; InvalidInput unless it is chosen numbers or a quantity, within
-    the hold limit (the API's serializer says the same first)."""
+def order_size(*, seat_numbers: list[int] | None, quantity: int | None, grade: str | None) -> int:
+    """How many seats an order asks for: chosen `seat_numbers` or a `quantity` (best available, maybe of
+    a `grade`), 1 to MAX_HOLDS_PER_USER of them; InvalidInput otherwise. The API's serializer checks a
+    body with this same rule."""
     limit = settings.MAX_HOLDS_PER_USER
     if (seat_numbers is None) == (quantity is None):
-        raise InvalidInput({"non_field_errors": ["Give either seat_numbers or quantity."]})
+        raise InvalidInput(
+            {"non_field_errors": ["Give either seat_numbers (chosen seats) or quantity (best available)."]}
+        )
     if seat_numbers is not None:
         if grade is not None:
             raise InvalidInput({"grade": ["Only with quantity (best available)."]})
-        if not 1 <= len(seat_numbers) <= limit or len(set(seat_numbers)) != len(seat_numbers):
-            raise InvalidInput({"seat_numbers": [f"1 to {limit} distinct seat numbers."]})
+        if not 1 <= len(seat_numbers) <= limit:
+            raise InvalidInput({"seat_numbers": [f"1 to {limit} seats per order."]})
         if any(type(n) is not int or n < 1 for n in seat_numbers):
             raise InvalidInput({"seat_numbers": ["Seat numbers are whole numbers from 1."]})
+        if len(set(seat_numbers)) != len(seat_numbers):
+            raise InvalidInput({"seat_numbers": ["Each seat number once."]})
         return len(seat_numbers)
     if type(quantity) is not int or not 1 <= quantity <= limit:
-        raise InvalidInput({"quantity": [f"Between 1 and {limit}."]})
+        raise InvalidInput({"quantity": [f"1 to {limit} seats per order."]})
     return quantity
 
 

@@ -3,8 +3,10 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from config import clock
+from config.exceptions import InvalidInput
 from reservations.models import Order, Reservation, ReservationStatus
 from reservations.selectors import order_seats, order_status_now, order_total, reservation_status_now
+from reservations.services import order_size
 
 SEAT_NUMBER_MAX = 2**31 - 1
 
@@ -48,21 +50,14 @@ class OrderCreateInput(serializers.Serializer):
     grade = serializers.CharField(max_length=20, required=False, help_text="Best available of this grade.")
 
     def validate(self, attrs: dict) -> dict:
-        limit = settings.MAX_HOLDS_PER_USER
-        if ("seat_numbers" in attrs) == ("quantity" in attrs):
-            raise serializers.ValidationError(
-                "Give either seat_numbers (chosen seats) or quantity (best available)."
+        try:
+            order_size(
+                seat_numbers=attrs.get("seat_numbers"),
+                quantity=attrs.get("quantity"),
+                grade=attrs.get("grade"),
             )
-        numbers = attrs.get("seat_numbers")
-        if numbers is not None:
-            if "grade" in attrs:
-                raise serializers.ValidationError({"grade": ["Only with quantity (best available)."]})
-            if len(numbers) > limit:
-                raise serializers.ValidationError({"seat_numbers": [f"At most {limit} seats per order."]})
-            if len(set(numbers)) != len(numbers):
-                raise serializers.ValidationError({"seat_numbers": ["Each seat number once."]})
-        elif attrs["quantity"] > limit:
-            raise serializers.ValidationError({"quantity": [f"At most {limit} seats per order."]})
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.fields) from exc
         return attrs
 
 
