@@ -163,38 +163,25 @@ BEGIN
                  WHERE r.seat_id = ANY($1) AND r.status = ''PENDING'' AND r.expires_at <= $2'
                  USING v_ids, p_now;
                 IF v_waiting THEN
-                    WITH locked AS (
-                        SELECT s.id FROM concerts_seat s WHERE s.id = ANY(v_ids)
-                           AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= p_now))
-                         ORDER BY s.id FOR UPDATE
-                    ), taken AS (
-                        UPDATE concerts_seat s
-                           SET status = 'HELD', held_until = p_expires_at, reservation_id = gen_random_uuid(),
-                               updated_at = p_now
-                          FROM locked l WHERE s.id = l.id
-                        RETURNING s.id, s.number, s.price, s.grade, s.reservation_id
-                    )
-                    SELECT array_agg(t.id ORDER BY t.number), array_agg(t.number::integer ORDER BY t.number),
-                           array_agg(t.price::integer ORDER BY t.number),
-                           array_agg(t.grade::text ORDER BY t.number), array_agg(t.reservation_id ORDER BY t.number)
-                      INTO v_got_ids, v_got_numbers, v_got_prices, v_got_grades, v_got_reservations FROM taken t;
-                ELSE
-                    WITH locked AS (
-                        SELECT s.id FROM concerts_seat s WHERE s.id = ANY(v_ids)
-                           AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= p_now))
-                         ORDER BY s.id FOR UPDATE SKIP LOCKED
-                    ), taken AS (
-                        UPDATE concerts_seat s
-                           SET status = 'HELD', held_until = p_expires_at, reservation_id = gen_random_uuid(),
-                               updated_at = p_now
-                          FROM locked l WHERE s.id = l.id
-                        RETURNING s.id, s.number, s.price, s.grade, s.reservation_id
-                    )
-                    SELECT array_agg(t.id ORDER BY t.number), array_agg(t.number::integer ORDER BY t.number),
-                           array_agg(t.price::integer ORDER BY t.number),
-                           array_agg(t.grade::text ORDER BY t.number), array_agg(t.reservation_id ORDER BY t.number)
-                      INTO v_got_ids, v_got_numbers, v_got_prices, v_got_grades, v_got_reservations FROM taken t;
+                    -- The last pass: wait for the orders in flight on these seats (locking in id order,
+                    -- holding no other seat), so the take below skips none of them.
+                    PERFORM 1 FROM concerts_seat s WHERE s.id = ANY(v_ids) ORDER BY s.id FOR UPDATE;
                 END IF;
+                WITH locked AS (
+                    SELECT s.id FROM concerts_seat s WHERE s.id = ANY(v_ids)
+                       AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= p_now))
+                     ORDER BY s.id FOR UPDATE SKIP LOCKED
+                ), taken AS (
+                    UPDATE concerts_seat s
+                       SET status = 'HELD', held_until = p_expires_at, reservation_id = gen_random_uuid(),
+                           updated_at = p_now
+                      FROM locked l WHERE s.id = l.id
+                    RETURNING s.id, s.number, s.price, s.grade, s.reservation_id
+                )
+                SELECT array_agg(t.id ORDER BY t.number), array_agg(t.number::integer ORDER BY t.number),
+                       array_agg(t.price::integer ORDER BY t.number),
+                       array_agg(t.grade::text ORDER BY t.number), array_agg(t.reservation_id ORDER BY t.number)
+                  INTO v_got_ids, v_got_numbers, v_got_prices, v_got_grades, v_got_reservations FROM taken t;
                 IF COALESCE(cardinality(v_got_ids), 0) < v_wanted THEN
                     RAISE EXCEPTION 'partial take' USING ERRCODE = 'P0001';
                 END IF;
