@@ -21,25 +21,8 @@ from tests.factories import ScheduleFactory, UserFactory, schedule_with_seats
 from tests.factories.queue import active_queue_token
 from tests.problems import assert_problem
 
-pytestmark = pytest.mark.django_db
-
-IMPLEMENTATIONS = {"in_one_call": "_hold_in_one_call", "portable": "_hold_portable"}
-
-
-@pytest.fixture(params=list(IMPLEMENTATIONS), autouse=True)
-def hold_implementation(request, monkeypatch):
-    """Each test runs once per implementation; `calls` counts the holds that reached it."""
-    if request.param == "in_one_call" and connection.vendor != "postgresql":
-        pytest.skip("the one-call hold is a PostgreSQL function")
-    chosen = getattr(hold, IMPLEMENTATIONS[request.param])
-    calls: list[int] = []
-
-    def pick():
-        calls.append(1)
-        return chosen
-
-    monkeypatch.setattr(hold, "hold_implementation", pick)
-    return calls
+# Each test runs once per spelling of the hold (tests/reservations/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("hold_implementation")]
 
 
 def seat(schedule, number: int) -> Seat:

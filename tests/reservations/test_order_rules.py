@@ -6,36 +6,17 @@ runs the portable path only."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from concerts.models import Seat, SeatStatus
 from concerts.seat_rules import best_available
 from concerts.services import seat_block
-from reservations import hold
 from reservations.models import Order, Reservation, ReservationStatus
 from tests.booking import booker_for, lapse, on_sale_schedule
 from tests.factories import schedule_with_seats
 from tests.problems import assert_problem
 
-pytestmark = pytest.mark.django_db
-
-IMPLEMENTATIONS = {"in_one_call": "_hold_in_one_call", "portable": "_hold_portable"}
-
-
-@pytest.fixture(params=list(IMPLEMENTATIONS), autouse=True)
-def hold_implementation(request, monkeypatch):
-    """Each test runs once per implementation; `calls` counts the orders that reached it."""
-    if request.param == "in_one_call" and connection.vendor != "postgresql":
-        pytest.skip("the one-call hold is a PostgreSQL function")
-    chosen = getattr(hold, IMPLEMENTATIONS[request.param])
-    calls: list[int] = []
-
-    def pick():
-        calls.append(1)
-        return chosen
-
-    monkeypatch.setattr(hold, "hold_implementation", pick)
-    return calls
+# Each test runs once per spelling of the hold (tests/reservations/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("hold_implementation")]
 
 
 def statuses(schedule) -> dict[int, str]:
