@@ -49,8 +49,25 @@ def _pg_read() -> list[tuple[str, int, float]]:
         return [(q, int(c), float(t)) for q, c, t in cursor.fetchall()]
 
 
+def _pg_seq_scans() -> Counter[str]:
+    """Sequential scans and the rows they read, per table of the project (a lookup planned as a scan
+    shows here long before it shows as a slow request)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT relname, seq_scan, seq_tup_read FROM pg_stat_user_tables")
+        out: Counter[str] = Counter()
+        for name, scans, rows in cursor.fetchall():
+            out[name] = int(scans or 0)
+            out["rows:" + name] = int(rows or 0)
+        return out
+
+
 def _is_fk_check(query: str) -> bool:
-    return query.startswith("SELECT $") and "FROM ONLY" in query and "FOR KEY SHARE OF x" in query
+    # Statements run inside a PL/pgSQL function are normalized without the constant ("SELECT 1").
+    fk_shape = "FROM ONLY" in query and "FOR KEY SHARE OF x" in query
+    return query.startswith(("SELECT $", "SELECT 1 ")) and fk_shape
 
 
 def _redis_stats() -> Counter[str]:
@@ -70,12 +87,14 @@ class RoundTrips:
     def __init__(self, pg: bool) -> None:
         self.pg = pg
         self.redis_before: Counter[str] = Counter()
+        self.seq_before: Counter[str] = Counter()
 
     def start(self) -> None:
         from django.db import connection
 
         if self.pg:
             _pg_reset()
+            self.seq_before = _pg_seq_scans()
         connection.close()
         self.redis_before = _redis_stats()
 
@@ -97,6 +116,7 @@ class RoundTrips:
             )
         if self.pg:
             rows = _pg_read()
+            scans = _pg_seq_scans() - self.seq_before
             connection.close()
             total = sum(c for _, c, _ in rows)
             # Foreign-key checks run by PostgreSQL's RI triggers inside a statement: counted, not round trips.
@@ -113,6 +133,15 @@ class RoundTrips:
                 for q, c, t in rows[:20]
                 if c / requests >= 0.01
             ]
+            # Scans of at least one per hundred requests; rows read per scan say whether they matter.
+            out["db_seq_scans_per_request"] = {
+                name: {
+                    "per_request": round(n / requests, 2),
+                    "rows_per_scan": round(scans.get("rows:" + name, 0) / n, 1),
+                }
+                for name, n in scans.most_common()
+                if not name.startswith("rows:") and n / requests >= 0.01
+            }
         out["redis_commands_per_request"] = {
             k: round(v / requests, 2) for k, v in redis_delta.most_common(8) if v / requests >= 0.01
         }
