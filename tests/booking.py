@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from rest_framework.test import APIClient
 
-from concerts.models import Schedule
-from reservations.models import Reservation
+from concerts.models import Schedule, Seat
+from reservations.models import Order, Reservation
 from tests.conftest import client_for
 from tests.factories import UserFactory, schedule_with_seats
 from tests.factories.queue import active_queue_token
@@ -79,3 +79,13 @@ def lapse(reservation_id) -> None:
         created_at=past - timedelta(minutes=5), expires_at=past
     )
     reservation.seat.__class__.objects.filter(pk=reservation.seat_id).update(held_until=past)
+
+
+def lapse_order(order_id) -> None:
+    """Move an order's deadline (and its seats') into the past, as if its five minutes ran out."""
+    order = Order.objects.get(pk=order_id)
+    past = order.created_at - timedelta(seconds=1)
+    moved = {"created_at": past - timedelta(minutes=5), "expires_at": past}
+    Order.objects.filter(pk=order_id).update(**moved)
+    Reservation.objects.filter(order_id=order_id).update(**moved)
+    Seat.objects.filter(reservations__order_id=order_id).update(held_until=past)

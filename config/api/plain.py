@@ -19,6 +19,7 @@ from typing import Any, cast
 
 import orjson
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -141,8 +142,10 @@ class _InputRules:
 
     Each field runs its own `run_validation`, so values, limits and messages are DRF's by construction.
     One shortcut: a JSON integer already inside an IntegerField's bounds is what run_validation would
-    return, so it is taken as it is. What a per-field check cannot reproduce (a body that is not an
-    object, serializer-level `validate` hooks, dotted sources) goes through the serializer itself."""
+    return, so it is taken as it is. A serializer's own `validate(attrs)` then runs on one instance bound
+    once, its errors shaped as Serializer.run_validation shapes them. What a per-field check cannot
+    reproduce (a body that is not an object, `validate_<field>` hooks, serializer validators, dotted
+    sources) goes through the serializer itself."""
 
     def __init__(self, serializer_class: type[serializers.Serializer]) -> None:
         self.serializer_class = serializer_class
@@ -152,7 +155,10 @@ class _InputRules:
         ]
         hooks = any(hasattr(serializer_class, f"validate_{name}") for name, _, _ in self.fields)
         overridden = serializer_class.validate is not serializers.Serializer.validate
-        self.field_by_field = not hooks and not overridden and all(f.source == n for n, f, _ in self.fields)
+        self.whole = serializer_class() if overridden else None
+        self.field_by_field = (
+            not hooks and not serializer_class().validators and all(f.source == n for n, f, _ in self.fields)
+        )
 
     def validate(self, data: Any) -> dict[str, Any]:
         if not self.field_by_field or not isinstance(data, Mapping):
@@ -175,6 +181,11 @@ class _InputRules:
                 pass
         if errors:
             raise drf.ValidationError(errors)
+        if self.whole is not None:
+            try:
+                values = self.whole.validate(values)
+            except (drf.ValidationError, DjangoValidationError) as exc:
+                raise drf.ValidationError(detail=serializers.as_serializer_error(exc)) from exc
         return values
 
 

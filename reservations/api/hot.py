@@ -1,13 +1,15 @@
-"""POST /api/v1/reservations as a plain view: the seat rush's hot path (see config.api.plain).
+"""POST /api/v1/reservations and POST /api/v1/orders as plain views: the seat rush's hot paths (see
+config.api.plain).
 
 Same contract as a DRF view would give (Bearer auth, the `booking` rate limit, Idempotency-Key, problem
-documents), without DRF's request cycle: the body is checked by the fields of ReservationCreateInput (the
-serializer that documents it) and answered with ReservationOutput's fields; tests/parity proves both.
-GET on the same path stays the DRF list view.
+documents), without DRF's request cycle: a body is checked by the serializer that documents it
+(ReservationCreateInput, OrderCreateInput) and answered with the fields of ReservationOutput or
+OrderOutput; tests/parity proves both. GET on the same paths stays the DRF list views.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -27,12 +29,13 @@ from config.exceptions import PROBLEM_CONTENT_TYPE
 from idempotency.api import HEADER as IDEMPOTENCY_HEADER
 from idempotency.api import idempotent_answer
 from reservations import services
-from reservations.api.serializers import ReservationCreateInput
-from reservations.api.views import ReservationListCreateView
-from reservations.models import Reservation
-from reservations.selectors import reservation_status_now
+from reservations.api.serializers import OrderCreateInput, ReservationCreateInput
+from reservations.api.views import OrderListCreateView, ReservationListCreateView
+from reservations.models import Order, Reservation
+from reservations.selectors import order_seats, order_status_now, reservation_status_now
 
 _list_view = ReservationListCreateView.as_view()
+_order_list_view = OrderListCreateView.as_view()
 
 
 def reservation_body(reservation: Reservation) -> dict[str, Any]:
@@ -48,6 +51,32 @@ def reservation_body(reservation: Reservation) -> dict[str, Any]:
         "status": reservation_status_now(reservation=reservation, now=clock.now()),
         "expires_at": iso_datetime(reservation.expires_at),
         "created_at": iso_datetime(reservation.created_at),
+    }
+
+
+def order_body(order: Order) -> dict[str, Any]:
+    """OrderOutput(order).data, built by hand for speed (tests/parity keeps the two identical)."""
+    now = clock.now()
+    seats = [
+        {
+            "reservation_id": str(seat.pk),
+            "seat_id": seat.seat_id,
+            "seat_number": seat.seat_number,
+            "grade": seat.grade,  # type: ignore[attr-defined]  # set by the hold, or annotated by the selector
+            "price": seat.price,
+            "status": reservation_status_now(reservation=seat, now=now),
+        }
+        for seat in order_seats(order)
+    ]
+    return {
+        "id": str(order.pk),
+        "schedule_id": order.schedule_id,
+        "concert_id": order.concert_id,
+        "status": order_status_now(order=order, now=now),
+        "seats": seats,
+        "total": sum(seat["price"] for seat in seats),
+        "expires_at": iso_datetime(order.expires_at),
+        "created_at": iso_datetime(order.created_at),
     }
 
 
@@ -68,13 +97,42 @@ def reservation_hold_view(request: HttpRequest) -> HttpResponse:
         )
         return 201, reservation_body(reservation)
 
+    return _idempotent_response(request, user_id=user_id, body=body, handler=hold)
+
+
+@plain_endpoint("POST")
+def order_create_view(request: HttpRequest) -> HttpResponse:
+    user_id = authenticated_user_id(request, required=True)
+    assert user_id is not None  # required=True raises instead
+    require_rate(request, "booking")
+    body = json_body(request)
+    wanted = validated(body, OrderCreateInput)
+
+    def hold() -> tuple[int, dict[str, Any]]:
+        order = services.order_hold(
+            user_id=user_id,
+            schedule_id=wanted["schedule_id"],
+            seat_numbers=wanted.get("seat_numbers"),
+            quantity=wanted.get("quantity"),
+            grade=wanted.get("grade"),
+            queue_token=request.headers.get("X-Queue-Token"),
+        )
+        return 201, order_body(order)
+
+    return _idempotent_response(request, user_id=user_id, body=body, handler=hold)
+
+
+def _idempotent_response(
+    request: HttpRequest, *, user_id: int, body: Any, handler: Callable[[], tuple[int, dict[str, Any]]]
+) -> HttpResponse:
+    """The handler's answer, or the one stored under the request's Idempotency-Key."""
     status, answer, headers = idempotent_answer(
         user_id=user_id,
         key=request.headers.get(IDEMPOTENCY_HEADER),
         method="POST",
         path=request.path,
         body=body,
-        handler=hold,
+        handler=handler,
     )
     response = json_response(answer, status=status, headers=headers)
     if status >= 400:  # a stored refusal, replayed
@@ -88,3 +146,11 @@ def reservations_collection(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return reservation_hold_view(request)
     return _list_view(request)
+
+
+@csrf_exempt
+def orders_collection(request: HttpRequest) -> HttpResponse:
+    """/orders: POST holds seats together (plain view), anything else is the DRF list view."""
+    if request.method == "POST":
+        return order_create_view(request)
+    return _order_list_view(request)

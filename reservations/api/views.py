@@ -1,5 +1,4 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -7,12 +6,10 @@ from rest_framework.response import Response
 from config.api.auth import request_user_id
 from config.api.lists import paginated_response
 from config.api.schema import problem_responses
-from config.api.throttling import throttle
-from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, run_idempotent
-from reservations import selectors, services
+from idempotency.api import IDEMPOTENCY_KEY_PARAMETER
+from reservations import selectors
 from reservations.api.serializers import (
     ORDER_CREATE_REQUEST,
-    OrderCreateInput,
     OrderOutput,
     ReservationCreateInput,
     ReservationOutput,
@@ -83,9 +80,6 @@ class ReservationDetailView(GenericAPIView):
 class OrderListCreateView(GenericAPIView):
     serializer_class = OrderOutput
 
-    def get_throttles(self):  # type: ignore[no-untyped-def]
-        return [throttle("booking")()] if self.request.method == "POST" else []
-
     @extend_schema(
         responses={
             200: OrderOutput(many=True),
@@ -124,22 +118,9 @@ class OrderListCreateView(GenericAPIView):
         "lowest-numbered takeable seats). They share one deadline and are paid once.",
     )
     def post(self, request: Request) -> Response:
-        data = OrderCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        wanted = data.validated_data
-
-        def hold() -> tuple[int, dict]:
-            order = services.order_hold(
-                user_id=request_user_id(request),
-                schedule_id=wanted["schedule_id"],
-                seat_numbers=wanted.get("seat_numbers"),
-                quantity=wanted.get("quantity"),
-                grade=wanted.get("grade"),
-                queue_token=request.headers.get("X-Queue-Token"),
-            )
-            return status.HTTP_201_CREATED, OrderOutput(order).data
-
-        return run_idempotent(request, hold)
+        # Documentation only: POST is served by reservations.api.hot.order_create_view, which the URL
+        # routes to before this view is reached.
+        raise NotImplementedError("POST /orders is served by reservations.api.hot")
 
 
 class OrderDetailView(GenericAPIView):

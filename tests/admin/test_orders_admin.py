@@ -3,7 +3,6 @@ read-only detail page with the order's seats and payment, a bounded number of qu
 operator's cancel-and-refund of a whole order (through the booking service, once, in the history)."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -14,8 +13,8 @@ from concerts.models import Seat, SeatStatus
 from payments.models import Payment, PaymentStatus
 from points.models import LedgerEntry
 from points.selectors import ledger_sum_matches_balance, wallet_balance
-from reservations.models import Order, Reservation, ReservationStatus
-from tests.booking import booker_for, on_sale_schedule
+from reservations.models import Order, ReservationStatus
+from tests.booking import booker_for, lapse_order, on_sale_schedule
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,16 +56,6 @@ def readonly(page: str, label: str) -> str:
     found = re.search(rf'<label>{label}:</label><div class="readonly">(.*?)</div>', page)
     assert found, label
     return found.group(1)
-
-
-def lapse_order(order_id) -> None:
-    """Move an order's deadline (and its seats') into the past, as if its five minutes ran out."""
-    order = Order.objects.get(pk=order_id)
-    past = order.created_at - timedelta(seconds=1)
-    moved = {"created_at": past - timedelta(minutes=5), "expires_at": past}
-    Order.objects.filter(pk=order_id).update(**moved)
-    Reservation.objects.filter(order_id=order_id).update(**moved)
-    Seat.objects.filter(reservations__order_id=order_id).update(held_until=past)
 
 
 @pytest.fixture
