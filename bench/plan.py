@@ -33,10 +33,11 @@ N_WAITING = 100_000
 N_ISSUE = 50_000  # fresh users (per repetition) for token_issue (more than ~12 s at the best rate we expect)
 N_HOLD = 12_500  # hold users x 4 holds = 50,000 distinct seats
 N_CONTENTION = 1_000
-# Orders of two best available: buyers per repetition (two orders each), on concerts of their own
-# (ORDER_CONCERTS_PER_REP x SCHEDULES x SEATS = 20,000 seats a repetition, more than the buyers can take).
-N_ORDER = 4_000
-ORDER_CONCERTS_PER_REP = 2
+# Orders of two best available: buyers per repetition (two orders each: 14,000 orders, more than ~15 s at
+# the best rate we expect, so no buyer is sent past the hold limit), on concerts of their own
+# (ORDER_CONCERTS_PER_REP x SCHEDULES x SEATS = 30,000 seats a repetition, more than the buyers can take).
+N_ORDER = 7_000
+ORDER_CONCERTS_PER_REP = 3
 N_FLOW = 2_000
 N_DRAW = 100_000  # pre-queued tokens drawn at a sale's opening (not a scenario: timed once per run)
 ADMISSION_ROUND = 1_000
