@@ -14,6 +14,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.serializers import Serializer
 
 from config import clock
 from config.api.plain import (
@@ -82,33 +83,21 @@ def order_body(order: Order) -> dict[str, Any]:
 
 @plain_endpoint("POST")
 def reservation_hold_view(request: HttpRequest) -> HttpResponse:
-    user_id = authenticated_user_id(request, required=True)
-    assert user_id is not None  # required=True raises instead
-    require_rate(request, "booking")
-    body = json_body(request)
-    wanted = validated(body, ReservationCreateInput)
-
-    def hold() -> tuple[int, dict[str, Any]]:
+    def hold(user_id: int, wanted: dict[str, Any]) -> dict[str, Any]:
         reservation = services.reservation_hold(
             user_id=user_id,
             schedule_id=wanted["schedule_id"],
             seat_number=wanted["seat_number"],
             queue_token=request.headers.get("X-Queue-Token"),
         )
-        return 201, reservation_body(reservation)
+        return reservation_body(reservation)
 
-    return _idempotent_response(request, user_id=user_id, body=body, handler=hold)
+    return _booking_post(request, ReservationCreateInput, hold)
 
 
 @plain_endpoint("POST")
 def order_create_view(request: HttpRequest) -> HttpResponse:
-    user_id = authenticated_user_id(request, required=True)
-    assert user_id is not None  # required=True raises instead
-    require_rate(request, "booking")
-    body = json_body(request)
-    wanted = validated(body, OrderCreateInput)
-
-    def hold() -> tuple[int, dict[str, Any]]:
+    def hold(user_id: int, wanted: dict[str, Any]) -> dict[str, Any]:
         order = services.order_hold(
             user_id=user_id,
             schedule_id=wanted["schedule_id"],
@@ -117,22 +106,31 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
             grade=wanted.get("grade"),
             queue_token=request.headers.get("X-Queue-Token"),
         )
-        return 201, order_body(order)
+        return order_body(order)
 
-    return _idempotent_response(request, user_id=user_id, body=body, handler=hold)
+    return _booking_post(request, OrderCreateInput, hold)
 
 
-def _idempotent_response(
-    request: HttpRequest, *, user_id: int, body: Any, handler: Callable[[], tuple[int, dict[str, Any]]]
+def _booking_post(
+    request: HttpRequest,
+    serializer_class: type[Serializer],
+    create: Callable[[int, dict[str, Any]], dict[str, Any]],
 ) -> HttpResponse:
-    """The handler's answer, or the one stored under the request's Idempotency-Key."""
+    """A booking POST: Bearer user, the `booking` rate limit, the body checked by `serializer_class`, then
+    201 with what `create(user_id, validated body)` answers, or the answer stored under the request's
+    Idempotency-Key."""
+    user_id = authenticated_user_id(request, required=True)
+    assert user_id is not None  # required=True raises instead
+    require_rate(request, "booking")
+    body = json_body(request)
+    wanted = validated(body, serializer_class)
     status, answer, headers = idempotent_answer(
         user_id=user_id,
         key=request.headers.get(IDEMPOTENCY_HEADER),
         method="POST",
         path=request.path,
         body=body,
-        handler=handler,
+        handler=lambda: (201, create(user_id, wanted)),
     )
     response = json_response(answer, status=status, headers=headers)
     if status >= 400:  # a stored refusal, replayed
