@@ -82,3 +82,58 @@ def test_holds_probe_indexes_after_generic_plans_were_made_on_a_small_table():
         assert _hold(cursor, schedule, WARM_UP_HOLDS + 1) == "held"
         assert _hold(cursor, schedule, 1, now=clock.now() + timedelta(minutes=6)) == "held"
         assert _sequential_scans(cursor) - before == 0
+
+
+def _seat_scans(cursor) -> int:
+    cursor.execute("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'concerts_seat'")
+    return int(cursor.fetchone()[0])
+
+
+def _order(cursor, schedule, *, seat_numbers=None, quantity=None, now=None) -> str:
+    now = now or clock.now()
+    cursor.execute(
+        "SELECT outcome FROM reservations_hold_seats(%s, %s, %s, %s::integer[], %s, NULL, %s, %s, %s, %s)",
+        [
+            UserFactory().pk,
+            schedule.concert_id,
+            schedule.pk,
+            seat_numbers,
+            quantity,
+            uuid.uuid4(),
+            now,
+            now + timedelta(minutes=5),
+            settings.MAX_HOLDS_PER_USER,
+        ],
+    )
+    return cursor.fetchone()[0]
+
+
+def test_plans_made_on_one_schedule_probe_the_seat_indexes_of_a_larger_catalog():
+    """The function runs on generic plans but for best available's seat picking (migration 0010). Made
+    while the seat table held one schedule (statistics taken then), its plans must still find seats by
+    index once the catalog is twenty times larger: chosen seats, best available, a seat whose hold lapsed."""
+    first_schedule_seats = 1_000
+    first = on_sale_schedule(seats=first_schedule_seats)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE concerts_seat")
+        cursor.execute("DISCARD PLANS")  # this connection's cached plans are made anew, from here
+        assert _order(cursor, first, seat_numbers=[1]) == "held"
+        assert _order(cursor, first, seat_numbers=[2, 3]) == "held"
+        assert _order(cursor, first, quantity=2) == "held"
+        larger = on_sale_schedule(seats=1)
+        cursor.execute(
+            "INSERT INTO concerts_seat (schedule_id, number, grade, price, status, updated_at)"
+            " SELECT %s, n, 'R', 100, 'AVAILABLE', now() FROM generate_series(2, %s) n",
+            [larger.pk, 20 * first_schedule_seats],
+        )
+        scans = []
+        for wanted in (
+            {"seat_numbers": [500]},
+            {"seat_numbers": [700, 701]},
+            {"quantity": 2},
+            {"seat_numbers": [500], "now": clock.now() + timedelta(minutes=6)},  # its hold has lapsed
+        ):
+            before = _seat_scans(cursor)
+            assert _order(cursor, larger, **wanted) == "held"
+            scans.append(_seat_scans(cursor) - before)
+        assert scans == [0, 0, 0, 0]
