@@ -48,6 +48,12 @@ PAYMENTS_COMPLETED = Counter("ticketing_payments_completed", "Payments completed
 PAYMENTS_FAILED = Counter(
     "ticketing_payments_failed", "Payment attempts refused or failed (any error, nothing was charged)."
 )
+API_PROBLEMS = Counter(
+    "ticketing_api_problems",
+    "API errors answered as problem documents, by HTTP status and problem code (a sale's refusals: "
+    "not_enough_seats, seat_unavailable, hold_limit_reached ...).",
+    ["status", "code"],
+)
 IDEMPOTENT_REPLAYS = Counter(
     "ticketing_idempotent_replays", "Requests answered from a stored Idempotency-Key response."
 )

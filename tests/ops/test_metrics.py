@@ -163,3 +163,22 @@ def test_gunicorn_empties_the_multiprocess_dir_at_start(tmp_path, monkeypatch):
     gunicorn_conf.on_starting(server=None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
     assert gunicorn_conf.worker_class == "gthread" and gunicorn_conf.control_socket_disable is True
+
+
+def problems(status: str, code: str) -> float:
+    return REGISTRY.get_sample_value("ticketing_api_problems_total", {"status": status, "code": code}) or 0.0
+
+
+def test_problem_answers_are_counted_by_status_and_code(db):
+    """A refusal over the plain order view and one over a DRF view: each counted once, under its code."""
+    from tests.booking import booker_for, on_sale_schedule
+
+    schedule = on_sale_schedule(seats=2)
+    fan = booker_for(schedule)
+    before = problems("409", "not_enough_seats"), problems("404", "not_found")
+    assert fan.order(schedule, quantity=3).json()["code"] == "not_enough_seats"
+    assert fan.client.get("/api/v1/orders/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert (problems("409", "not_enough_seats"), problems("404", "not_found")) == (
+        before[0] + 1,
+        before[1] + 1,
+    )
