@@ -22,8 +22,6 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from config import metrics
-
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -125,15 +123,7 @@ _DRF_CODES: list[tuple[type[Exception], str]] = [
 
 
 def exception_to_problem(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]] | None:
-    """Map any exception to (status, body, headers); None means "unexpected" (a 500). Each mapped one is
-    counted by status and code (metrics.API_PROBLEMS)."""
-    mapped = _problem_of(exc)
-    if mapped is not None:
-        metrics.API_PROBLEMS.labels(str(mapped[0]), str(mapped[1]["code"])).inc()
-    return mapped
-
-
-def _problem_of(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+    """Map any exception to (status, body, headers); None means "unexpected" (a 500)."""
     headers: dict[str, str] = {}
     if isinstance(exc, DomainError):
         if isinstance(exc, ServiceUnavailable):

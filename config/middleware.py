@@ -7,6 +7,8 @@
   route, request_id (as JSON fields in the json format).
 - The latency histogram labelled by method, resolved route name (bounded; never the raw path) and
   status class.
+- Every problem document answered, counted by status and code (wherever it was made: a DRF view, a
+  plain view, an error handler, a stored answer replayed), once per response.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import logging
 import time
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponseBase
+import orjson
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from config import metrics
+from config.exceptions import PROBLEM_CONTENT_TYPE
 from config.logging import new_request_id, reset_request_id, sane_request_id, set_request_id
 
 access_logger = logging.getLogger("access")
@@ -32,6 +36,20 @@ def route_name(request: HttpRequest) -> str:
     if match is None:
         return UNMATCHED_ROUTE
     return match.view_name or match.route or UNMATCHED_ROUTE
+
+
+def _count_problem(response: HttpResponseBase) -> None:
+    """metrics.API_PROBLEMS for an answered problem document (errors only: never on a 2xx's path)."""
+    if not isinstance(response, HttpResponse) or not response.get("Content-Type", "").startswith(
+        PROBLEM_CONTENT_TYPE
+    ):
+        return
+    try:
+        code = orjson.loads(response.content).get("code")
+    except (orjson.JSONDecodeError, AttributeError):
+        return
+    if isinstance(code, str):
+        metrics.API_PROBLEMS.labels(str(response.status_code), code).inc()
 
 
 class RequestIdMiddleware:
@@ -49,6 +67,8 @@ class RequestIdMiddleware:
             duration = time.perf_counter() - started
             route = route_name(request)
             metrics.observe_request(request.method or "", route, response.status_code, duration)
+            if response.status_code >= 400:
+                _count_problem(response)
             if access_logger.isEnabledFor(logging.INFO):
                 duration_ms = round(duration * 1000, 2)
                 access_logger.info(

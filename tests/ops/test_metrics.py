@@ -185,3 +185,22 @@ def test_problem_answers_are_counted_by_status_and_code(db):
         before[0] + 1,
         before[1] + 1,
     )
+
+
+def test_a_refusal_under_an_idempotency_key_is_counted_once(db):
+    """Refused before the work began (an inactive queue token), the refusal passes through the
+    idempotency service and then the view: one answer, one count."""
+    from tests.booking import booker_for, on_sale_schedule
+
+    schedule = on_sale_schedule(seats=2)
+    fan = booker_for(schedule)
+    before = problems("403", "queue_token_not_active")
+    response = fan.client.post(
+        "/api/v1/orders",
+        {"schedule_id": schedule.pk, "quantity": 1},
+        format="json",
+        HTTP_X_QUEUE_TOKEN="not-a-token",
+        HTTP_IDEMPOTENCY_KEY="refused-once",
+    )
+    assert response.status_code == 403 and response.json()["code"] == "queue_token_not_active"
+    assert problems("403", "queue_token_not_active") == before + 1
