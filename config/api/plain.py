@@ -149,15 +149,15 @@ class _InputRules:
 
     def __init__(self, serializer_class: type[serializers.Serializer]) -> None:
         self.serializer_class = serializer_class
-        fields = serializer_class().fields
+        bound = serializer_class()  # its fields and its validate() hook, bound once
         self.fields = [
-            (name, field, _int_bounds(field)) for name, field in fields.items() if not field.read_only
+            (name, field, _int_bounds(field)) for name, field in bound.fields.items() if not field.read_only
         ]
         hooks = any(hasattr(serializer_class, f"validate_{name}") for name, _, _ in self.fields)
         overridden = serializer_class.validate is not serializers.Serializer.validate
-        self.whole = serializer_class() if overridden else None
+        self.whole = bound if overridden else None
         self.field_by_field = (
-            not hooks and not serializer_class().validators and all(f.source == n for n, f, _ in self.fields)
+            not hooks and not bound.validators and all(f.source == n for n, f, _ in self.fields)
         )
 
     def validate(self, data: Any) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from reservations import services
 from reservations.api.serializers import OrderCreateInput, ReservationCreateInput
 from reservations.api.views import OrderListCreateView, ReservationListCreateView
 from reservations.models import Order, Reservation
-from reservations.selectors import order_seats, order_status_now, reservation_status_now
+from reservations.selectors import order_seats, order_status_now, order_total, reservation_status_now
 
 _list_view = ReservationListCreateView.as_view()
 _order_list_view = OrderListCreateView.as_view()
@@ -75,7 +75,7 @@ def order_body(order: Order) -> dict[str, Any]:
         "concert_id": order.concert_id,
         "status": order_status_now(order=order, now=now),
         "seats": seats,
-        "total": sum(seat["price"] for seat in seats),
+        "total": order_total(order),
         "expires_at": iso_datetime(order.expires_at),
         "created_at": iso_datetime(order.created_at),
     }
