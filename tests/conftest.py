@@ -110,6 +110,13 @@ def other_user(db):
     return UserFactory()
 
 
+def limit_rate(settings, scope: str, rate: str) -> None:
+    """For one test: rate limits on, and the limit `scope` at `rate` ("1/minute")."""
+    settings.RATE_LIMITS_ENABLED = True
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], scope: rate}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")

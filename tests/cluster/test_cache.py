@@ -7,6 +7,7 @@ from redis.cluster import RedisCluster
 
 from config.cache_cluster import RedisClusterCache
 from tests.cluster.conftest import master_of
+from tests.conftest import limit_rate
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.problems import assert_problem
 
@@ -56,9 +57,7 @@ def test_clear_empties_every_master(cluster):
 
 
 def test_a_rate_limit_counts_on_the_cluster(cluster, api_client, settings):
-    settings.RATE_LIMITS_ENABLED = True
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "register": "2/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    limit_rate(settings, "register", "2/minute")
     for n in range(2):
         body = {"name": "N", "email": f"r{n}@example.com", "password": "a-long-passphrase-1"}
         assert api_client.post("/api/v1/users", body, format="json").status_code == 201

@@ -14,6 +14,7 @@ from reservations.api import hot
 from reservations.api.serializers import OrderCreateInput, OrderOutput
 from reservations.api.views import OrderListCreateView
 from tests.booking import booker_for, lapse_order, on_sale_schedule
+from tests.conftest import limit_rate
 from tests.parity.harness import FIELD_VALUES, RAW_BODIES, Answer, both, rendered, request, value_for
 
 pytestmark = pytest.mark.django_db
@@ -196,9 +197,7 @@ def test_order_refusals_over_seats_match_drf(wanted, fan_and_schedule):
 
 
 def test_order_throttles_as_drf_does(settings, fan_and_schedule):
-    settings.RATE_LIMITS_ENABLED = True
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "booking": "1/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    limit_rate(settings, "booking", "1/minute")
     fan, schedule = fan_and_schedule
     assert fan.order(schedule, quantity=1).status_code == 201  # the minute's one request
     plain, drf = order_pair(fan, {"schedule_id": schedule.pk, "quantity": 1}, HTTP_X_QUEUE_TOKEN=fan.token)

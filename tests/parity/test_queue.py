@@ -12,6 +12,7 @@ from queue_app.api import views
 from queue_app.api.schema import QueueStatusDoc, QueueTokenIssueDoc
 from queue_app.api.serializers import QueueTokenIssueInput, QueueTokenOutput
 from queue_app.errors import QueueTokenRequired
+from tests.conftest import limit_rate
 from tests.factories import ConcertFactory, UserFactory
 from tests.parity.harness import FIELD_VALUES, RAW_BODIES, both, masked, rendered, request, value_for
 
@@ -102,9 +103,7 @@ def test_issue_refuses_strangers_as_drf_does(authorization):
 
 
 def test_issue_throttles_as_drf_does(settings, backend):
-    settings.RATE_LIMITS_ENABLED = True
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "queue_issue": "1/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    limit_rate(settings, "queue_issue", "1/minute")
     concert, user = ConcertFactory(), UserFactory()
     services.queue_token_issue(user_id=user.pk, concert_id=concert.pk, rate_limited=True)  # the minute's one
     body = json.dumps({"concert_id": concert.pk}).encode()

@@ -13,6 +13,7 @@ from reservations.api import hot
 from reservations.api.serializers import ReservationCreateInput, ReservationOutput
 from reservations.api.views import ReservationListCreateView
 from tests.booking import booker_for, lapse, on_sale_schedule
+from tests.conftest import limit_rate
 from tests.parity.harness import FIELD_VALUES, RAW_BODIES, both, masked, rendered, request, value_for
 
 pytestmark = pytest.mark.django_db
@@ -113,9 +114,7 @@ def test_hold_refusals_before_the_seat_match_drf(headers, fan_and_schedule):
 
 
 def test_hold_throttles_as_drf_does(settings, fan_and_schedule):
-    settings.RATE_LIMITS_ENABLED = True
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "booking": "1/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    limit_rate(settings, "booking", "1/minute")
     fan, schedule = fan_and_schedule
     assert fan.hold(schedule, 3).status_code == 201  # the minute's one request
     body = json.dumps({"schedule_id": schedule.pk, "seat_number": 1}).encode()

@@ -3,6 +3,7 @@ from rest_framework.test import APIClient
 
 from points.models import LedgerEntry
 from points.services import points_debit
+from tests.conftest import limit_rate
 from tests.factories.points import wallet_fund
 from tests.problems import assert_problem
 
@@ -116,8 +117,7 @@ def test_another_users_wallet_and_history_are_never_visible(auth_client, other_c
 
 
 def test_charge_is_throttled_with_retry_after(auth_client, settings):
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "booking": "2/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    limit_rate(settings, "booking", "2/minute")
     assert charge(auth_client, {"amount": 1}).status_code == 200
     assert charge(auth_client, {"amount": 1}).status_code == 200
     response = charge(auth_client, {"amount": 1})

@@ -1,6 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from tests.conftest import limit_rate
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.problems import assert_problem
 from users.models import User
@@ -123,8 +124,7 @@ def test_me_shows_only_the_token_owner(auth_client, user, other_user):
 
 
 def test_register_is_throttled_per_address(api_client, settings):
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "register": "2/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    limit_rate(settings, "register", "2/minute")
     assert register(api_client, email="a1@example.com").status_code == 201
     assert register(api_client, email="a2@example.com").status_code == 201
     response = register(api_client, email="a3@example.com")
